@@ -1,0 +1,176 @@
+"""Writes for people, memberships and invitations."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import selectors
+from accounts.models import Invitation, Membership, Role, User
+
+logger = logging.getLogger(__name__)
+
+INVITATION_TTL = timedelta(days=7)
+INVITATION_SALT = "aqari.invitation"
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    full_name: str = "",
+    language: str = "",
+    is_staff: bool = False,
+) -> User:
+    email = (email or "").strip().lower()
+    if selectors.user_by_email(email=email) is not None:
+        raise ValidationError({"email": _("An account with this email address already exists.")})
+    user = User(email=email, full_name=full_name.strip(), language=language, is_staff=is_staff)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    _email_address_record(user=user, verified=False)
+    logger.info("user created", extra={"user_id": user.pk})
+    return user
+
+
+def _email_address_record(*, user: User, verified: bool) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": verified}
+    )
+
+
+def membership_create(*, user: User, role: str) -> Membership:
+    """Adds a person to the current agency with one role."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose one of the listed roles.")})
+    existing = Membership.objects.filter(user_id=user.pk).first()
+    if existing is not None:
+        raise ValidationError(_("This person is already a member of this agency."))
+    membership = Membership(user_id=user.pk, role=role)
+    membership.full_clean()
+    membership.save()
+    logger.info("membership created", extra={"membership_id": membership.pk, "role": role})
+    return membership
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    if language not in ("en", "ar"):
+        raise ValidationError({"language": _("Choose English or Arabic.")})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
+
+
+def invitation_link_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+
+
+def invitation_from_token(token: str) -> Invitation | None:
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT)
+    except signing.BadSignature:
+        return None
+    invitation = Invitation.objects.filter(pk=data.get("i")).first()
+    if invitation is None or not secrets.compare_digest(invitation.nonce, str(data.get("n"))):
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
+    from accounts.roles import can
+
+    if not can(actor.role, "invite_staff"):
+        raise ValidationError(_("Only an agency admin can invite staff."))
+    email = email.strip().lower()
+    user = selectors.user_by_email(email=email)
+    if user is not None and Membership.objects.filter(user_id=user.pk).exists():
+        raise ValidationError({"email": _("This person is already a member of this agency.")})
+    # A new invitation to the same address replaces an open one.
+    Invitation.objects.filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    invitation = Invitation(
+        email=email,
+        role=role,
+        nonce=secrets.token_hex(16),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_TTL,
+    )
+    invitation.full_clean()
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError as error:
+        raise ValidationError(_("An invitation to this address is already open.")) from error
+    from accounts.tasks import invitation_send
+
+    transaction.on_commit(lambda: invitation_send.delay(invitation.pk))
+    logger.info("invitation created", extra={"invitation_id": invitation.pk, "role": role})
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
+    from accounts.roles import can
+
+    if not can(actor.role, "invite_staff"):
+        raise ValidationError(_("Only an agency admin can revoke invitations."))
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, user: User | None = None, full_name: str = "", password: str = ""
+) -> Membership:
+    """Accepts an open invitation: links an existing account, or creates one.
+
+    `user` is the signed-in person accepting (their email must match); otherwise an account is
+    created with `full_name` and `password`.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValidationError(
+            _(
+                "This invitation has expired or was already used. Ask the "
+                "agency's admin to send a new one."
+            )
+        )
+    if user is None:
+        if selectors.user_by_email(email=invitation.email) is not None:
+            raise ValidationError(
+                _(
+                    "An account with this email already exists. Sign in "
+                    "first, then open the invitation link again."
+                )
+            )
+        user = user_create(email=invitation.email, password=password, full_name=full_name)
+    elif user.email.lower() != invitation.email.lower():
+        raise ValidationError(
+            _(
+                "This invitation was sent to another email address. Sign out "
+                "and open the link again."
+            )
+        )
+    # The invitation went to this address, so following its link proves the address.
+    _email_address_record(user=user, verified=True)
+    membership = membership_create(user=user, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_membership = membership
+    invitation.save(update_fields=["accepted_at", "accepted_membership"])
+    return membership

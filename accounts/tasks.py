@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from accounts.models import Invitation
+from aqari.tasks import tenant_task
+from tenants.selectors import agency_url
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+@tenant_task
+def invitation_send(self, invitation_id: int) -> None:
+    from django.core.mail import send_mail
+
+    from accounts.services import invitation_link_token
+
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_open:
+        return
+    agency = connection.tenant
+    link = agency_url(agency, f"/invitations/{invitation_link_token(invitation)}/")
+    with translation.override(agency.default_language):
+        context = {"agency": agency, "invitation": invitation, "link": link}
+        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/invitation_message.txt", context)
+    try:
+        send_mail(subject, body, None, [invitation.email])
+    except Exception as error:
+        logger.warning("invitation email failed", extra={"invitation_id": invitation_id})
+        raise self.retry(exc=error) from error

@@ -1,0 +1,116 @@
+"""Email out: Resend in production, a recording fake in development and tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import EmailMessage, EmailMultiAlternatives
+
+from aqari.providers.fakes import fake_maybe_fail, fake_record
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: tuple[str, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class EmailProvider(Protocol):
+    name: str
+
+    def send(self, email: OutgoingEmail) -> str:
+        """Send one email; return the provider's message id. Raise on failure."""
+
+
+class FakeEmailProvider:
+    name = "fake"
+
+    def send(self, email: OutgoingEmail) -> str:
+        fake_maybe_fail("email")
+        return fake_record(
+            "email",
+            {
+                "from": email.sender,
+                "to": list(email.to),
+                "subject": email.subject,
+                "text": email.text,
+                "html": email.html,
+            },
+        )
+
+
+class ResendEmailProvider:
+    name = "resend"
+
+    def __init__(self, api_key: str) -> None:
+        self.api_key = api_key
+
+    def send(self, email: OutgoingEmail) -> str:
+        import resend
+
+        resend.api_key = self.api_key
+        params: dict = {
+            "from": email.sender,
+            "to": list(email.to),
+            "subject": email.subject,
+            "text": email.text,
+        }
+        if email.html:
+            params["html"] = email.html
+        if email.reply_to:
+            params["reply_to"] = list(email.reply_to)
+        if email.headers:
+            params["headers"] = dict(email.headers)
+        response = resend.Emails.send(params)
+        return str(response["id"])
+
+
+def get_email_provider() -> EmailProvider:
+    if settings.AQARI_EMAIL_PROVIDER == "resend":
+        if not settings.RESEND_API_KEY:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured("RESEND_API_KEY must be set to send email with Resend.")
+        return ResendEmailProvider(settings.RESEND_API_KEY)
+    return FakeEmailProvider()
+
+
+class ProviderEmailBackend(BaseEmailBackend):
+    """Django's mail API (allauth, password reset) delivered through the email provider."""
+
+    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+        provider = get_email_provider()
+        sent = 0
+        for message in email_messages:
+            html = None
+            if isinstance(message, EmailMultiAlternatives):
+                html = next((c for c, mime in message.alternatives if mime == "text/html"), None)
+            outgoing = OutgoingEmail(
+                sender=message.from_email or settings.DEFAULT_FROM_EMAIL,
+                to=tuple(message.to) + tuple(message.cc) + tuple(message.bcc),
+                subject=str(message.subject),
+                text=str(message.body),
+                html=html,
+                reply_to=tuple(message.reply_to),
+                headers={str(k): str(v) for k, v in (message.extra_headers or {}).items()},
+            )
+            try:
+                provider.send(outgoing)
+            except Exception:
+                logger.warning("email send failed", extra={"provider": provider.name})
+                if not self.fail_silently:
+                    raise
+                continue
+            sent += 1
+        return sent

@@ -1,0 +1,30 @@
+"""An agency's host: the app its staff use."""
+
+from django.urls import path
+
+from accounts import views as account_views
+from aqari import views
+from aqari.urls_common import common_patterns
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("leads/", views.leads_page, name="leads"),
+    path("inbox/", views.inbox_page, name="inbox"),
+    path("tasks/", views.tasks_page, name="tasks"),
+    path("reports/", views.reports_page, name="reports"),
+    path("privacy/", views.privacy_page, name="privacy"),
+    path("settings/", account_views.settings_page, name="settings"),
+    path("settings/team/", account_views.team_page, name="team"),
+    path("settings/team/invite/", account_views.invite, name="invite"),
+    path(
+        "settings/team/invitations/<int:invitation_id>/revoke/",
+        account_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", account_views.invitation_accept, name="invitation_accept"),
+    *common_patterns,
+]
+
+handler403 = "aqari.views.error_403"
+handler404 = "aqari.views.error_404"
+handler500 = "aqari.views.error_500"

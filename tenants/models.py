@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+RESERVED_SLUGS = frozenset(
+    {
+        "www",
+        "admin",
+        "api",
+        "app",
+        "public",
+        "static",
+        "media",
+        "mail",
+        "demo-template",
+        "agency-template",
+        "webhooks",
+        "status",
+        "help",
+        "support",
+        "pg",
+        "information-schema",
+    }
+)
+
+
+def validate_agency_slug(value: str) -> None:
+    if not SLUG_RE.match(value or ""):
+        raise ValidationError(
+            _("Use 3 to 32 lowercase letters, digits or hyphens, starting with a letter."),
+            code="invalid_slug",
+        )
+    if value in RESERVED_SLUGS or value.startswith("pg-"):
+        raise ValidationError(_("This address is reserved. Choose another."), code="reserved")
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone."), code="invalid_timezone")
+
+
+class Agency(TenantMixin):
+    """An agency is a tenant: its staff, leads and messages live in its own schema."""
+
+    schema_scope = "public"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        TERMINATED = "terminated", _("Terminated")
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        ARABIC = "ar", "العربية"
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.CharField(
+        _("address"), max_length=32, unique=True, validators=[validate_agency_slug]
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="AE",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter country code."))],
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="AED",
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter currency code."))],
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Dubai", validators=[validate_timezone]
+    )
+    default_language = models.CharField(
+        _("default language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    require_mfa = models.BooleanField(
+        _("require two-factor authentication"),
+        default=False,
+        help_text=_("Staff without an authenticator app are asked to set one up first."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    schema_scope = "public"
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self) -> str:
+        return self.domain
