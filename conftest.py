@@ -6,6 +6,7 @@ then runs inside a transaction that is rolled back.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -60,6 +61,16 @@ def _make_agency(slug: str, name: str):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """Each test run gets its own database, so two runs at once on one server don't collide."""
+    from django.conf import settings
+
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    base = test.get("NAME") or "test_" + settings.DATABASES["default"]["NAME"]
+    test["NAME"] = f"{base}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from tenants.provisioning import public_tenant_ensure, template_schema_migrate
 
@@ -71,6 +82,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session")
 def two_agencies(django_db_setup, django_db_blocker) -> dict[str, AgencyFixture]:
+    # pytest-django creates the test database only when some collected test is marked for
+    # database access; never let the shared fixtures write anywhere else.
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        pytest.fail("two_agencies needs a test marked with django_db (or the db fixture).")
     with django_db_blocker.unblock():
         agencies = {
             "a": _make_agency("alpha-homes", "Alpha Homes"),

@@ -99,18 +99,21 @@ REDIS_URL = required("REDIS_URL", embedded_redis_url())
 # a test's task and tests never see development data.
 AQARI_TEST = env_bool("AQARI_TEST", False)
 if AQARI_TEST:
-    _parsed = urlparse(REDIS_URL)
-    if _parsed.scheme == "unix":
-        REDIS_URL = _parsed._replace(query="db=15").geturl()
+    _redis = urlparse(REDIS_URL)
+    if _redis.scheme == "unix":
+        REDIS_URL = f"unix://{_redis.path}?db=15"
     else:
-        REDIS_URL = _parsed._replace(path="/15").geturl()
+        REDIS_URL = _redis._replace(path="/15").geturl()
 
 
-def celery_url(redis_url: str) -> str:
-    """kombu spells a unix socket `redis+socket://`, redis-py `unix://`."""
-    if redis_url.startswith("unix://"):
-        return "redis+socket://" + redis_url[len("unix://") :]
-    return redis_url
+def celery_url(redis_url: str, *, broker: bool) -> str:
+    """kombu spells a unix socket `redis+socket://` and takes its database as `virtual_host`
+    (the broker) or `db` (the result backend); redis-py spells it `unix://...?db=N`."""
+    parsed = urlparse(redis_url)
+    if parsed.scheme != "unix":
+        return redis_url
+    db = parse_qs(parsed.query).get("db", ["0"])[-1]
+    return f"redis+socket://{parsed.path}?{'virtual_host' if broker else 'db'}={db}"
 
 
 CACHES = {
@@ -124,8 +127,8 @@ CACHES = {
     }
 }
 
-CELERY_BROKER_URL = celery_url(REDIS_URL)
-CELERY_RESULT_BACKEND = celery_url(REDIS_URL)
+CELERY_BROKER_URL = celery_url(REDIS_URL, broker=True)
+CELERY_RESULT_BACKEND = celery_url(REDIS_URL, broker=False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
