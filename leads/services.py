@@ -1,0 +1,202 @@
+"""Writes for leads. Every new inquiry goes through `lead_capture`, which keeps one lead per
+person: a phone or email already known to the agency adds to that lead's timeline."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership
+from leads.models import Interest, Lead, LeadActivity, PipelineStage, Source
+from leads.phones import phone_digits, phone_normalise
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Inquiry:
+    """What one inquiry says about a person, as any source delivers it."""
+
+    source: str
+    full_name: str = ""
+    phones: list[str] = field(default_factory=list)
+    email: str = ""
+    nationality: str = ""
+    preferred_language: str = ""
+    source_details: dict = field(default_factory=dict)
+    interest: str = ""
+    property_type: str = ""
+    bedrooms: int | None = None
+    communities: list[str] = field(default_factory=list)
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    budget_currency: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lead: Lead
+    created: bool
+
+
+def inquiry_clean(inquiry: Inquiry, *, region: str) -> Inquiry:
+    """Validate and normalise; raises ValidationError with one message per field."""
+    errors: dict[str, list[str]] = {}
+    phones: list[str] = []
+    for raw in inquiry.phones:
+        if not (raw or "").strip():
+            continue
+        try:
+            normalised = phone_normalise(raw, region=region)
+        except ValidationError as error:
+            errors.setdefault("phones", []).extend(error.messages)
+        else:
+            if normalised not in phones:
+                phones.append(normalised)
+    email = (inquiry.email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.setdefault("email", []).append(
+                _("“%(value)s” is not a valid email address.") % {"value": inquiry.email}
+            )
+    if not phones and not email and "phones" not in errors and "email" not in errors:
+        errors["__all__"] = [_("Give at least a phone number or an email address.")]
+    if inquiry.source not in Source.values:
+        errors["source"] = [_("Unknown source.")]
+    if inquiry.interest and inquiry.interest not in Interest.values:
+        errors["interest"] = [_("Choose buy, rent or off-plan.")]
+    if (
+        inquiry.budget_min is not None
+        and inquiry.budget_max is not None
+        and inquiry.budget_min > inquiry.budget_max
+    ):
+        errors["budget_max"] = [_("The highest budget is below the lowest.")]
+    if errors:
+        raise ValidationError(errors)
+    inquiry.phones = phones
+    inquiry.email = email
+    inquiry.full_name = " ".join((inquiry.full_name or "").split())[:150]
+    return inquiry
+
+
+def _identity_lock(keys: list[str]) -> None:
+    """Serialise captures of the same person within this agency, so two deliveries at once
+    cannot both create a lead (transaction-scoped advisory locks)."""
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:{key}"]
+            )
+
+
+def lead_find_existing(*, phones: list[str], email: str) -> Lead | None:
+    condition = Q()
+    if phones:
+        condition |= Q(phones__overlap=phones)
+    if email:
+        condition |= Q(email__iexact=email)
+    if not condition:
+        return None
+    return Lead.objects.filter(condition, merged_into__isnull=True).order_by("created_at").first()
+
+
+def default_stage() -> PipelineStage:
+    stage = PipelineStage.objects.filter(is_active=True, kind=PipelineStage.Kind.OPEN).first()
+    if stage is None:
+        raise ValidationError(_("This agency has no open pipeline stage. Add one in Settings."))
+    return stage
+
+
+@transaction.atomic
+def lead_capture(
+    *, inquiry: Inquiry, actor: Membership | None = None, region: str = "AE"
+) -> CaptureResult:
+    inquiry = inquiry_clean(inquiry, region=region)
+    _identity_lock([*inquiry.phones, inquiry.email] if inquiry.email else inquiry.phones)
+    existing = lead_find_existing(phones=inquiry.phones, email=inquiry.email)
+    if existing is not None:
+        _lead_absorb_inquiry(lead=existing, inquiry=inquiry, actor=actor)
+        return CaptureResult(lead=existing, created=False)
+    lead = Lead(
+        full_name=inquiry.full_name,
+        phones=inquiry.phones,
+        phone_digits=" ".join(phone_digits(p) for p in inquiry.phones),
+        email=inquiry.email,
+        nationality=inquiry.nationality.upper()[:2],
+        preferred_language=inquiry.preferred_language[:5],
+        source=inquiry.source,
+        source_details=inquiry.source_details,
+        interest=inquiry.interest,
+        property_type=inquiry.property_type[:40],
+        bedrooms=inquiry.bedrooms,
+        communities=[c.strip()[:80] for c in inquiry.communities if c.strip()],
+        budget_min=inquiry.budget_min,
+        budget_max=inquiry.budget_max,
+        budget_currency=inquiry.budget_currency.upper()[:3],
+        stage=default_stage(),
+        assignee=actor if actor is not None and actor.role == "agent" else None,
+    )
+    lead.full_clean()
+    lead.save()
+    LeadActivity.objects.create(
+        lead=lead,
+        kind=LeadActivity.Kind.CREATED,
+        actor=actor,
+        data={"source": inquiry.source, "message": inquiry.message[:2000]},
+    )
+    logger.info("lead created", extra={"lead_id": lead.pk, "source": inquiry.source})
+    return CaptureResult(lead=lead, created=True)
+
+
+def _lead_absorb_inquiry(*, lead: Lead, inquiry: Inquiry, actor: Membership | None) -> None:
+    """A repeat inquiry: fill in what the lead lacked, add new phones, note it on the timeline."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    changed: list[str] = []
+    new_phones = [p for p in inquiry.phones if p not in lead.phones]
+    if new_phones:
+        lead.phones = [*lead.phones, *new_phones]
+        lead.phone_digits = " ".join(phone_digits(p) for p in lead.phones)
+        changed += ["phones", "phone_digits"]
+    for name in (
+        "full_name",
+        "email",
+        "nationality",
+        "preferred_language",
+        "interest",
+        "property_type",
+        "budget_currency",
+    ):
+        if not getattr(lead, name) and getattr(inquiry, name):
+            setattr(lead, name, getattr(inquiry, name))
+            changed.append(name)
+    for name in ("bedrooms", "budget_min", "budget_max"):
+        if getattr(lead, name) is None and getattr(inquiry, name) is not None:
+            setattr(lead, name, getattr(inquiry, name))
+            changed.append(name)
+    extra = [c for c in inquiry.communities if c and c not in lead.communities]
+    if extra:
+        lead.communities = [*lead.communities, *extra]
+        changed.append("communities")
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+    LeadActivity.objects.create(
+        lead=lead,
+        kind=LeadActivity.Kind.INQUIRY,
+        actor=actor,
+        data={
+            "source": inquiry.source,
+            "source_details": inquiry.source_details,
+            "message": inquiry.message[:2000],
+        },
+    )
+    logger.info("inquiry added to lead", extra={"lead_id": lead.pk, "source": inquiry.source})
