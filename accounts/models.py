@@ -155,3 +155,26 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class AttendanceCheckIn(models.Model):
+    """An agent on duty: checked in from their phone, out when they leave."""
+
+    schema_scope = "tenant"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="check_ins")
+    checked_in_at = models.DateTimeField(default=timezone.now)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-checked_in_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=models.Q(checked_out_at__isnull=True),
+                name="accounts_one_open_check_in",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"check-in {self.pk}"

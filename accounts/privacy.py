@@ -2,7 +2,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, User
+from accounts.models import AttendanceCheckIn, Invitation, Membership, User
 from privacy.registry import Erase, Person, registry
 
 
@@ -66,5 +66,15 @@ registry.register(
     categories=["security"],
     find=lambda p: Authenticator.objects.filter(user__in=_users(p)),
     export=lambda a: {"type": a.type, "created": a.created_at.isoformat()},
+    erase=Erase.DELETE,
+)
+registry.register(
+    AttendanceCheckIn,
+    categories=["employment"],
+    find=lambda p: AttendanceCheckIn.objects.filter(membership__user_id__in=_users(p).values("pk")),
+    export=lambda c: {
+        "in": c.checked_in_at.isoformat(),
+        "out": c.checked_out_at.isoformat() if c.checked_out_at else None,
+    },
     erase=Erase.DELETE,
 )

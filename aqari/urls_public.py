@@ -2,7 +2,7 @@
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from aqari import views
 from aqari.urls_common import common_patterns
@@ -15,6 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("admin/", admin.site.urls),
+    path("webhooks/meta/", include("leads.capture.webhook_urls")),
     *common_patterns,
 ]
 

@@ -1,6 +1,6 @@
 """An agency's host: the app its staff use."""
 
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views as account_views
 from aqari import views
@@ -8,7 +8,10 @@ from aqari.urls_common import common_patterns
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("leads/", views.leads_page, name="leads"),
+    path("leads/import/", include("leads.imports.urls")),
+    path("leads/", include("leads.urls")),
+    path("capture/", include("leads.capture.urls")),
+    path("api/v1/", include("leads.api.urls")),
     path("inbox/", views.inbox_page, name="inbox"),
     path("tasks/", views.tasks_page, name="tasks"),
     path("reports/", views.reports_page, name="reports"),

@@ -91,6 +91,16 @@ class Agency(TenantMixin):
         default=False,
         help_text=_("Staff without an authenticator app are asked to set one up first."),
     )
+    first_response_target_minutes = models.PositiveIntegerField(
+        _("first response target (minutes)"),
+        default=15,
+        help_text=_("Leads not contacted within this time are highlighted."),
+    )
+    attendance_enabled = models.BooleanField(
+        _("attendance check-in"),
+        default=False,
+        help_text=_("Agents check in and out; round-robin skips agents who are out."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -118,3 +128,65 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class ProviderRoute(models.Model):
+    """Which agency an address at a provider belongs to: a Meta page id, a Twilio number or
+    WhatsApp sender. Webhooks arrive on the platform host and are routed by this table."""
+
+    schema_scope = "public"
+
+    class Kind(models.TextChoices):
+        META_PAGE = "meta_page", _("Meta page")
+        TWILIO_NUMBER = "twilio_number", _("Twilio number")
+        WHATSAPP_SENDER = "whatsapp_sender", _("WhatsApp sender")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    address = models.CharField(max_length=100)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="routes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "address"], name="tenants_route_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.address}"
+
+
+class WebhookEvent(models.Model):
+    """A provider's webhook delivery, stored (verified) before it is processed. The unique
+    (provider, external_id) makes replays and retries harmless."""
+
+    schema_scope = "public"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        IGNORED = "ignored", _("Ignored")
+
+    provider = models.CharField(max_length=20)
+    external_id = models.CharField(max_length=200)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="tenants_webhook_event_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="tenants_webhook_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.external_id}"

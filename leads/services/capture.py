@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from leads.models import Interest, Lead, LeadActivity, PipelineStage, Source
 from leads.phones import phone_digits, phone_normalise
+from leads.search import lead_search_grams
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,12 @@ def default_stage() -> PipelineStage:
     return stage
 
 
+def lead_refresh_search(lead: Lead) -> None:
+    lead.search_grams = lead_search_grams(
+        full_name=lead.full_name, email=lead.email, phone_digits=lead.phone_digits
+    )
+
+
 @transaction.atomic
 def lead_capture(
     *, inquiry: Inquiry, actor: Membership | None = None, region: str = "AE"
@@ -146,6 +153,7 @@ def lead_capture(
         stage=default_stage(),
         assignee=actor if actor is not None and actor.role == "agent" else None,
     )
+    lead_refresh_search(lead)
     lead.full_clean()
     lead.save()
     LeadActivity.objects.create(
@@ -188,7 +196,8 @@ def _lead_absorb_inquiry(*, lead: Lead, inquiry: Inquiry, actor: Membership | No
         lead.communities = [*lead.communities, *extra]
         changed.append("communities")
     if changed:
-        lead.save(update_fields=[*changed, "updated_at"])
+        lead_refresh_search(lead)
+        lead.save(update_fields=[*changed, "search_grams", "updated_at"])
     LeadActivity.objects.create(
         lead=lead,
         kind=LeadActivity.Kind.INQUIRY,

@@ -1,0 +1,1 @@
+"""Reads for leads, one module per area; import from `leads.selectors`."""

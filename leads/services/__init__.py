@@ -1,0 +1,21 @@
+"""Writes for leads, one module per area; import from `leads.services`."""
+
+from leads.services.capture import (
+    CaptureResult,
+    Inquiry,
+    default_stage,
+    inquiry_clean,
+    lead_capture,
+    lead_find_existing,
+    lead_refresh_search,
+)
+
+__all__ = [
+    "CaptureResult",
+    "Inquiry",
+    "default_stage",
+    "inquiry_clean",
+    "lead_capture",
+    "lead_find_existing",
+    "lead_refresh_search",
+]
