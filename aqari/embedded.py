@@ -96,29 +96,54 @@ def _locked(data_dir: Path, service: str) -> Iterator[None]:
 # --- processes -------------------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether pid runs. A zombie counts as gone: daemons are reparented to PID 1, which in
-    some containers reaps exited children only now and then."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _process_cmdline(pid: int) -> list[str] | None:
+def _process(pid: int):
+    """The live psutil.Process for pid, or None. A zombie counts as gone: daemons are
+    reparented to PID 1, which in some containers reaps exited children only now and then."""
     import psutil
 
     try:
         process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return process.cmdline()
+        return None if process.status() == psutil.STATUS_ZOMBIE else process
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    return _process(pid) is not None
+
+
+def _process_name(pid: int) -> str | None:
+    import psutil
+
+    process = _process(pid)
+    try:
+        return process.name() if process is not None else None
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _process_matches(pid: int, name: str, directory: Path) -> bool | None:
+    """Whether pid is a live `name` process working in (or naming) `directory`.
+
+    None if pid is not running at all; False if it is something else, e.g. an unrelated process
+    that inherited the pid of a server that died with its machine.
+    """
+    import psutil
+
+    process = _process(pid)
+    if process is None:
+        return None
+    try:
+        if process.name() != name:
+            return False
+        # PostgreSQL and our Redis both chdir into their data directory.
+        if Path(process.cwd()) == directory:
+            return True
+        return any(str(directory) in part for part in process.cmdline())
     except psutil.NoSuchProcess:
         return None
     except psutil.AccessDenied:
-        return []
+        return True
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
@@ -128,6 +153,19 @@ def _wait_gone(pid: int, timeout: float) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def _wait_reaped(pid: int, timeout: float) -> None:
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
 
 
 def _terminate_pid(pid: int, signals: tuple[signal.Signals, ...], timeout: float) -> None:
@@ -154,12 +192,7 @@ class _Postmaster:
 
 
 def _read_postmaster(pg_dir: Path) -> _Postmaster | None:
-    """The postmaster described by postmaster.pid, if that process is alive and is ours.
-
-    A postmaster.pid left behind by a crash or a reboot can name a pid that now belongs to an
-    unrelated process, so the pid alone is not proof; the postmaster's command line names its
-    data directory.
-    """
+    """The postmaster described by postmaster.pid, if that process is alive and is ours."""
     try:
         lines = (pg_dir / "postmaster.pid").read_text().splitlines()
     except (FileNotFoundError, NotADirectoryError):
@@ -168,8 +201,7 @@ def _read_postmaster(pg_dir: Path) -> _Postmaster | None:
         pid = int(lines[0])
     except (IndexError, ValueError):
         return None
-    cmdline = _process_cmdline(pid)
-    if cmdline is None or (cmdline and str(pg_dir) not in cmdline):
+    if not _process_matches(pid, "postgres", pg_dir):
         return None
     # The file grows while the postmaster starts; the last line is its status.
     socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pg_dir
@@ -178,11 +210,24 @@ def _read_postmaster(pg_dir: Path) -> _Postmaster | None:
     return _Postmaster(pid=pid, socket_dir=socket_dir, port=port, status=status)
 
 
-def _remove_stale_postmaster_pid(pg_dir: Path) -> None:
-    # PostgreSQL refuses to start while postmaster.pid names a live process, even an unrelated
-    # one that inherited the pid; pgserver also chokes on a truncated file.
+def _clear_dead_postmaster(pg_dir: Path) -> None:
+    """Prepare a start after a crash, when postmaster.pid names a process that is not ours."""
     pid_file = pg_dir / "postmaster.pid"
-    if pid_file.exists() and _read_postmaster(pg_dir) is None:
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0])
+    except FileNotFoundError:
+        return
+    except ValueError:
+        pid = 0
+    if pid:
+        # A postmaster killed outright stays a zombie until PID 1 reaps it (lazily, in some
+        # containers); PostgreSQL takes the pid in its socket lock file as alive until then.
+        _wait_reaped(pid, STOP_TIMEOUT)
+    # PostgreSQL also refuses to start while postmaster.pid names an unrelated live process
+    # that inherited the pid after a reboot, and pgserver chokes on a truncated file. Only a dead
+    # pid or a non-postgres process is cleared: deleting a live postmaster's lock file would let
+    # a second postmaster corrupt the cluster.
+    if not pid or _process_name(pid) != "postgres":
         pid_file.unlink(missing_ok=True)
 
 
@@ -227,7 +272,7 @@ def _start_postgres(pg_dir: Path) -> _Postmaster:
         raise EmbeddedError(
             f"data dir too long for a unix socket ({socket_path}); set AQARI_DATA_DIR shorter"
         )
-    _remove_stale_postmaster_pid(pg_dir)
+    _clear_dead_postmaster(pg_dir)
     with warnings.catch_warnings():
         # platformdirs warns at import time when XDG_RUNTIME_DIR is unset (containers, CI).
         warnings.simplefilter("ignore")
@@ -348,12 +393,7 @@ def _redis_pid(data_dir: Path) -> int | None:
         pid = int((_redis_dir(data_dir) / "redis.pid").read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    cmdline = _process_cmdline(pid)
-    if cmdline is None:
-        return None
-    if cmdline and not any(str(_redis_socket(data_dir)) in part for part in cmdline):
-        return None
-    return pid
+    return pid if _process_matches(pid, "redis-server", _redis_dir(data_dir)) else None
 
 
 def _redis_quote(value: str) -> str:

@@ -102,18 +102,29 @@ class _Child:
         """Whether the child or anything left in its process group is still running."""
         if self.poll() is None:
             return True
-        try:
-            # The leader is reaped, so its pid still names the group while members remain.
-            os.killpg(self.process.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        return True
+        return _group_has_live_members(self.process.pid)
 
     def signal_group(self, sig: signal.Signals) -> None:
         try:
             os.killpg(self.process.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def _group_has_live_members(pgid: int) -> bool:
+    # Zombies do not count: orphans are reparented to PID 1, which in some containers reaps only
+    # now and then, and killpg(pgid, 0) would report them alive until it does.
+    import psutil
+
+    for process in psutil.process_iter(["status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        try:
+            if os.getpgid(process.pid) == pgid:
+                return True
+        except ProcessLookupError:
+            continue
+    return False
 
 
 def _spawn(name: str, command: Sequence[str], env: Mapping[str, str], width: int) -> _Child:
@@ -174,7 +185,7 @@ def _stop_children(children: list[_Child], stop: _StopRequest, timeout: float) -
         time.sleep(0.05)
     for child in children:
         if child.group_alive():
-            _say(f"launcher: {child.name} did not stop in time; killing it")
+            _say(f"launcher: killing {child.name}, which has not stopped")
             child.signal_group(signal.SIGKILL)
     for child in children:
         child.process.wait()
@@ -182,11 +193,11 @@ def _stop_children(children: list[_Child], stop: _StopRequest, timeout: float) -
 
 
 def _run_setup(
-    commands: Sequence[Sequence[str]], env: Mapping[str, str], stop: _StopRequest
+    commands: Sequence[Sequence[str]], env: Mapping[str, str], stop: _StopRequest, width: int
 ) -> int | None:
     """Run the setup commands in turn; the failing exit code, or None if all succeeded."""
     for command in commands:
-        child = _spawn("setup", command, env, width=6)
+        child = _spawn("setup", command, env, width)
         while child.poll() is None:
             if stop:
                 _stop_children([child], stop, STOP_TIMEOUT)
@@ -230,42 +241,51 @@ def supervise(
     data_dir: Path,
     stop_timeout: float = STOP_TIMEOUT,
 ) -> int:
-    """Run the stack until a signal (exit 0) or until a child exits on its own (exit 1)."""
-    width = max(len(name) for name in [*children, "setup"])
+    """Run the stack until a signal (exit 0) or until something fails (exit 1)."""
     with _StopRequest() as stop:
         try:
             with embedded.services(data_dir, stop=True) as provided:
-                if stop:
-                    return 0
+                for name, value in provided.items():
+                    _say(f"launcher: {name}={value}")
                 env = {
                     **os.environ,
                     **provided,
                     "AQARI_DATA_DIR": str(data_dir),
                     "PYTHONUNBUFFERED": "1",
                 }
-                for name, value in provided.items():
-                    _say(f"launcher: {name}={value}")
-
-                failed = _run_setup(setup, env, stop)
-                if stop:
-                    return 0
-                if failed is not None:
-                    _say(f"launcher: setup failed with exit code {failed}; stopping")
-                    return 1
-
-                running: list[_Child] = []
-                try:
-                    for name, command in children.items():
-                        running.append(_spawn(name, command, env, width))
-                    return _watch(running, stop, port)
-                finally:
-                    _stop_children(running, stop, stop_timeout)
-                    _say("launcher: stopped")
+                code = _run_stack(setup, children, env, port, stop, stop_timeout)
         except Exception as exc:
-            if stop:
-                return 0
             _say(f"launcher: {exc.__class__.__name__}: {exc}")
-            return 1
+            code = 0 if stop else 1
+    _say("launcher: stopped")
+    return code
+
+
+def _run_stack(
+    setup: Sequence[Sequence[str]],
+    children: Mapping[str, Sequence[str]],
+    env: Mapping[str, str],
+    port: int,
+    stop: _StopRequest,
+    stop_timeout: float,
+) -> int:
+    if stop:
+        return 0
+    width = max(len(name) for name in [*children, "setup"])
+    failed = _run_setup(setup, env, stop, width)
+    if stop:
+        return 0
+    if failed is not None:
+        _say(f"launcher: setup failed with exit code {failed}; stopping")
+        return 1
+
+    running: list[_Child] = []
+    try:
+        for name, command in children.items():
+            running.append(_spawn(name, command, env, width))
+        return _watch(running, stop, port)
+    finally:
+        _stop_children(running, stop, stop_timeout)
 
 
 def _watch(running: list[_Child], stop: _StopRequest, port: int) -> int:
