@@ -1,0 +1,10 @@
+"""`python -m bench`: run every benchmark (today: agency creation, clone vs migrate)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench.agency_creation import main
+
+if __name__ == "__main__":
+    sys.exit(main())

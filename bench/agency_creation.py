@@ -1,0 +1,392 @@
+"""How long creating an agency takes: cloning the template schema vs replaying migrations.
+
+    make bench                         # 5 agencies per way (plus one warm-up each)
+    BENCH_AGENCIES=10 make bench       # more agencies
+    BENCH_PROFILE=1 make bench         # also print a cProfile of one cloned agency
+
+Everything runs in a scratch database (`aqari_bench`, or BENCH_DATABASE) created on the
+server DATABASE_URL points at and dropped at the end. The public schema and the template are
+migrated once; then agencies are created through the normal service,
+`tenants.services.agency_create`, in three ways, interleaved so that a slow-down while the
+catalog grows hits every way alike:
+
+* **clone**: the normal path. django-tenants copies `agency_template` (tables and rows,
+  `clone_mode = "DATA"`) and then runs `migrate_schemas --fake` on the copy.
+* **migrate**: the same service with `TENANT_CREATION_FAKES_MIGRATIONS=False`, so
+  django-tenants creates an empty schema and replays every tenant migration.
+* **clone, no fake migrate**: the clone with the fake `migrate_schemas` skipped. The copy
+  already holds the template's `django_migrations` rows, so the fake migrate records nothing;
+  this row shows what skipping it would save (the bench checks the rows really are there).
+
+Per agency it records the wall time of the whole service call and how much of it went to the
+schema copy (`CloneSchema.clone_schema`) and to `migrate_schemas`. Results are printed as a
+table and written to `bench/results/latest.json`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, redirect_stdout
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_AGENCIES = 5
+PASSWORD = "Quiet-Orchid-Lantern-4821"
+GOAL_RATIO = 5.0
+
+CLONE = "clone"
+MIGRATE = "migrate"
+CLONE_NO_FAKE = "clone, no fake migrate"
+WAYS = (CLONE, MIGRATE, CLONE_NO_FAKE)
+PHASES = {
+    "define function": "CloneSchema re-creates its clone_schema() SQL function",
+    "copy schema": "SELECT clone_schema(template, new)",
+    "migrate_schemas": "fake (clone) or real (migrate) migrate_schemas",
+    "rest": "validation, agency row, host, admin user, membership",
+}
+
+
+# --- scratch database -------------------------------------------------------------------------
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlparse(url)._replace(path="/" + name).geturl()
+
+
+def _admin_connect(url: str):
+    """An autocommit connection to the server's maintenance database (or, failing that, to
+    the database the URL names) for CREATE / DROP DATABASE."""
+    import psycopg
+
+    try:
+        return psycopg.connect(_with_database(url, "postgres"), autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+
+def _drop_database(url: str, name: str) -> None:
+    from psycopg import sql
+
+    with _admin_connect(url) as conn:
+        statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        conn.execute(statement.format(sql.Identifier(name)))
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    """Create database `name` beside the one DATABASE_URL names, point DATABASE_URL at it for
+    the rest of this process, and drop it on the way out."""
+    from psycopg import sql
+
+    base_url = os.environ.get("DATABASE_URL")
+    if not base_url:
+        raise SystemExit(
+            "bench: DATABASE_URL is not set. Run `make bench`, which starts the embedded "
+            "PostgreSQL, or set DATABASE_URL to a server where a scratch database may be created."
+        )
+    if urlparse(base_url).path.lstrip("/") == name:
+        raise SystemExit(f"bench: refusing to use {name!r}: it is the database DATABASE_URL names.")
+    _drop_database(base_url, name)
+    with _admin_connect(base_url) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    os.environ["DATABASE_URL"] = _with_database(base_url, name)
+    try:
+        yield os.environ["DATABASE_URL"]
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 - Django may not have been set up yet.
+            pass
+        os.environ["DATABASE_URL"] = base_url
+        _drop_database(base_url, name)
+
+
+# --- timing -----------------------------------------------------------------------------------
+
+
+class PhaseTimer:
+    """Adds up the time spent inside the django-tenants steps of one agency creation."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = defaultdict(float)
+
+    def reset(self) -> None:
+        self.totals.clear()
+
+    def phases(self, total: float) -> dict[str, float]:
+        """Exclusive times: `copy schema` without the function definition it starts with, and
+        `rest` for everything outside django-tenants (agency row, host, admin, membership)."""
+        phases = dict(self.totals)
+        if "copy schema" in phases:
+            phases["copy schema"] -= phases.get("define function", 0.0)
+        phases["rest"] = total - sum(
+            phases.get(p, 0.0) for p in ("copy schema", "define function", "migrate_schemas")
+        )
+        return phases
+
+    def wrap(self, phase: str, function: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.totals[phase] += time.perf_counter() - start
+
+        return timed
+
+
+@contextmanager
+def instrumented(timer: PhaseTimer) -> Iterator[None]:
+    from django_tenants import models as tenant_models
+
+    clone_schema = tenant_models.CloneSchema
+    original_clone = clone_schema.clone_schema
+    original_define = clone_schema._create_clone_schema_function
+    original_call_command = tenant_models.call_command
+    clone_schema.clone_schema = timer.wrap("copy schema", original_clone)
+    clone_schema._create_clone_schema_function = timer.wrap("define function", original_define)
+    tenant_models.call_command = timer.wrap("migrate_schemas", original_call_command)
+    try:
+        yield
+    finally:
+        clone_schema.clone_schema = original_clone
+        clone_schema._create_clone_schema_function = original_define
+        tenant_models.call_command = original_call_command
+
+
+@contextmanager
+def skip_fake_migrate() -> Iterator[None]:
+    """Within the clone path, replace the fake `migrate_schemas` with nothing."""
+    from django_tenants import models as tenant_models
+
+    wrapped = tenant_models.call_command
+
+    def call_command(name, *args, **options):
+        if name == "migrate_schemas" and options.get("fake"):
+            return None
+        return wrapped(name, *args, **options)
+
+    tenant_models.call_command = call_command
+    try:
+        yield
+    finally:
+        tenant_models.call_command = wrapped
+
+
+def way_context(way: str):
+    from django.test import override_settings
+
+    if way == MIGRATE:
+        return override_settings(TENANT_CREATION_FAKES_MIGRATIONS=False)
+    if way == CLONE_NO_FAKE:
+        return skip_fake_migrate()
+    return nullcontext()
+
+
+def create_agency(way: str, slug: str):
+    from tenants.services import agency_create
+
+    # django-tenants prints migrate_schemas progress (Agency.save runs it at verbosity 1);
+    # the bench keeps it off the terminal for every way alike.
+    with way_context(way), redirect_stdout(io.StringIO()):
+        return agency_create(
+            slug=slug,
+            name=f"Bench {slug}",
+            admin_email=f"admin@{slug}.test",
+            admin_password=PASSWORD,
+            admin_name="Bench Admin",
+        )
+
+
+def applied_migrations(schema: str) -> int:
+    from django.db import connection
+    from psycopg import sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT count(*) FROM {}.django_migrations").format(sql.Identifier(schema))
+        )
+        return cursor.fetchone()[0]
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def summarise(samples: dict[str, list[dict[str, float]]]) -> dict[str, dict]:
+    summary = {}
+    for way, rows in samples.items():
+        phases = sorted({phase for row in rows for phase in row if phase != "total"})
+        summary[way] = {
+            "seconds": [round(row["total"], 4) for row in rows],
+            "median_seconds": round(statistics.median(row["total"] for row in rows), 4),
+            "median_phase_seconds": {
+                phase: round(statistics.median(row.get(phase, 0.0) for row in rows), 4)
+                for phase in phases
+            },
+        }
+    return summary
+
+
+def print_table(summary: dict[str, dict], agencies: int) -> None:
+    phases = list(PHASES)
+    header = f"{'way':<24} {'median s':>9} {'min s':>7} {'max s':>7}" + "".join(
+        f" {p:>15}" for p in phases
+    )
+    print()
+    print(f"Agency creation, {agencies} agencies per way (median seconds per agency)")
+    print(header)
+    print("-" * len(header))
+    for way in WAYS:
+        row = summary[way]
+        seconds = row["seconds"]
+        line = f"{way:<24} {row['median_seconds']:>9.3f} {min(seconds):>7.3f} {max(seconds):>7.3f}"
+        for phase in phases:
+            value = row["median_phase_seconds"].get(phase)
+            line += f" {value:>15.3f}" if value is not None else f" {'-':>15}"
+        print(line)
+    for name, text in PHASES.items():
+        print(f"  {name:<16} {text}")
+    print()
+
+
+def machine_info() -> dict[str, object]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server_version = cursor.fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": server_version,
+    }
+
+
+def profile_one_clone(slug: str, limit: int = 25) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    create_agency(CLONE, slug)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(limit)
+    return out.getvalue()
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def run(agencies: int) -> dict:
+    from django.db import connection
+
+    from tenants.provisioning import migrate_everything
+
+    started = time.perf_counter()
+    print("bench: migrating the public schema and the agency template ...", flush=True)
+    migrate_everything(verbosity=0)
+    setup_seconds = time.perf_counter() - started
+
+    timer = PhaseTimer()
+    samples: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+    prefix = {CLONE: "clone", MIGRATE: "migrate", CLONE_NO_FAKE: "nofake"}
+    template_rows = applied_migrations("agency_template")
+    with instrumented(timer):
+        # Round 0 warms up imports, caches and the migration loader; it is not counted.
+        for round_ in range(agencies + 1):
+            for way in WAYS:
+                slug = f"bench-{prefix[way]}-{round_}"
+                timer.reset()
+                start = time.perf_counter()
+                agency = create_agency(way, slug)
+                total = time.perf_counter() - start
+                connection.set_schema_to_public()
+                rows = applied_migrations(agency.schema_name)
+                if rows != template_rows:
+                    raise SystemExit(
+                        f"bench: {agency.schema_name} has {rows} django_migrations rows, "
+                        f"the template {template_rows}"
+                    )
+                if round_:
+                    samples[way].append({"total": total, **timer.phases(total)})
+            print(f"bench: round {round_}/{agencies} done", flush=True)
+
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):
+        profile = profile_one_clone("bench-profile")
+
+    summary = summarise(samples)
+    clone = summary[CLONE]["median_seconds"]
+    migrate = summary[MIGRATE]["median_seconds"]
+    no_fake = summary[CLONE_NO_FAKE]["median_seconds"]
+    return {
+        "benchmark": "agency_creation",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "agencies_per_way": agencies,
+        "template_migrations": template_rows,
+        "setup_seconds": round(setup_seconds, 3),
+        "ways": summary,
+        "ratio_clone_vs_migrate": round(migrate / clone, 2),
+        "ratio_clone_without_fake_migrate_vs_migrate": round(migrate / no_fake, 2),
+        "goal_ratio": GOAL_RATIO,
+        "profile": profile,
+    }
+
+
+def main() -> int:
+    agencies = int(os.environ.get("BENCH_AGENCIES", DEFAULT_AGENCIES))
+    if agencies < 1:
+        raise SystemExit("bench: BENCH_AGENCIES must be at least 1")
+    database = os.environ.get("BENCH_DATABASE", "aqari_bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aqari.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+    wall = time.perf_counter()
+    with scratch_database(database):
+        import django
+
+        django.setup()
+        results = run(agencies)
+    results["wall_seconds"] = round(time.perf_counter() - wall, 1)
+
+    print_table(results["ways"], agencies)
+    ratio = results["ratio_clone_vs_migrate"]
+    verdict = "meets" if ratio >= GOAL_RATIO else "MISSES"
+    print(f"clone is {ratio:.1f}x faster than migrate ({verdict} the {GOAL_RATIO:.0f}x goal)")
+    print(
+        f"without the fake migrate after the copy, clone would be "
+        f"{results['ratio_clone_without_fake_migrate_vs_migrate']:.1f}x faster than migrate"
+    )
+    machine = results["machine"]
+    print(
+        f"{results['date']}, {machine['cpus']} CPUs, PostgreSQL {machine['postgresql']}, "
+        f"Python {machine['python']}, {results['wall_seconds']} s in all"
+    )
+    if results["profile"]:
+        print("\nProfile of one cloned agency (cumulative):")
+        print(results["profile"])
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / "latest.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
+    print(f"results written to {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
