@@ -25,6 +25,9 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "settings": frozenset({Role.ADMIN}),
     "team": frozenset({Role.ADMIN}),
     "privacy": frozenset({Role.PRIVACY_OFFICER}),
+    "attendance": STAFF_WHO_WORK_LEADS,
+    "assignment": frozenset({Role.ADMIN, Role.MANAGER}),
+    "api_keys": frozenset({Role.ADMIN}),
 }
 
 # Actions that are not a whole page.
@@ -32,6 +35,11 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "invite_staff": frozenset({Role.ADMIN}),
     "change_agency_settings": frozenset({Role.ADMIN}),
     "see_all_leads": frozenset({Role.ADMIN, Role.MANAGER}),
+    "assign_leads": frozenset({Role.ADMIN, Role.MANAGER}),
+    "manage_assignment_rules": frozenset({Role.ADMIN, Role.MANAGER}),
+    "see_attendance": frozenset({Role.ADMIN, Role.MANAGER}),
+    "check_in": STAFF_WHO_WORK_LEADS,
+    "manage_api_keys": frozenset({Role.ADMIN}),
 }
 
 

@@ -17,6 +17,7 @@ from accounts.models import Membership
 from leads.models import Interest, Lead, LeadActivity, PipelineStage, Source
 from leads.phones import phone_digits, phone_normalise
 from leads.search import lead_search_grams
+from leads.services.assignment import lead_auto_assign
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def lead_capture(
         actor=actor,
         data={"source": inquiry.source, "message": inquiry.message[:2000]},
     )
+    lead_auto_assign(lead=lead)
     logger.info("lead created", extra={"lead_id": lead.pk, "source": inquiry.source})
     return CaptureResult(lead=lead, created=True)
 
