@@ -36,7 +36,6 @@ def _section(page: str, template: str):
 leads_page = _section("leads", "pages/leads.html")
 inbox_page = _section("inbox", "pages/inbox.html")
 tasks_page = _section("tasks", "pages/tasks.html")
-reports_page = _section("reports", "pages/reports.html")
 privacy_page = _section("privacy", "pages/privacy.html")
 
 
