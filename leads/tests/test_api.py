@@ -1,0 +1,506 @@
+"""The REST API as an integration sees it: keys, JSON in and out, errors, pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.models import Membership
+from leads.api.keys import api_key_create, api_key_revoke
+from leads.models import ApiKey, Lead, LeadActivity, PipelineStage
+from leads.services import Inquiry, lead_capture
+
+
+def admin_of(fixture) -> Membership:
+    return Membership.objects.get(user_id=fixture.users["admin"].pk)
+
+
+def new_key(fixture, name: str = "Website") -> tuple[ApiKey, str]:
+    with schema_context(fixture.schema_name):
+        return api_key_create(actor=admin_of(fixture), name=name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    for key in redis.scan_iter("aqari:api:rate:*"):
+        redis.delete(key)
+    yield
+
+
+@pytest.fixture
+def api(client_for, agency_a):
+    """A client on agency A's host with a valid key."""
+    _key, raw = new_key(agency_a)
+    client = client_for(agency_a)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return client
+
+
+def post_json(client, path: str, data, **extra):
+    return client.post(path, json.dumps(data), content_type="application/json", **extra)
+
+
+def patch_json(client, path: str, data):
+    return client.patch(path, json.dumps(data), content_type="application/json")
+
+
+def error_of(response) -> dict:
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    return response.json()["error"]
+
+
+# --- Keys -----------------------------------------------------------------------------------
+
+
+def test_a_key_is_stored_hashed_and_shown_once(agency_a):
+    key, raw = new_key(agency_a)
+
+    assert raw.startswith(f"aq_{key.prefix}_") and len(raw) > 40
+    stored = ApiKey.objects.get(pk=key.pk)
+    assert raw not in (stored.key_hash, stored.prefix, stored.name)
+    assert len(stored.key_hash) == 64
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer aq_nothing_here",
+        "Basic dXNlcjpwYXNz",
+        "Bearer aq_00000000_" + "x" * 43,
+    ],
+)
+def test_no_key_or_a_bad_key_is_401_json(client_for, agency_a, header):
+    client = client_for(agency_a)
+    extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
+
+    response = client.get("/api/v1/leads/", **extra)
+
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_revoked_key_is_401(client_for, agency_a):
+    key, raw = new_key(agency_a)
+    api_key_revoke(actor=admin_of(agency_a), api_key=key)
+
+    response = client_for(agency_a).get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    assert response.status_code == 401
+    assert "revoked" in error_of(response)["message"]
+
+
+def test_another_agencys_key_is_401_here(client_for, agency_a, agency_b):
+    _key, raw_b = new_key(agency_b)
+
+    on_a = client_for(agency_a).get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {raw_b}")
+    on_b = client_for(agency_b).get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {raw_b}")
+
+    assert on_a.status_code == 401
+    assert on_b.status_code == 200
+
+
+def test_use_is_recorded(api, agency_a):
+    api.get("/api/v1/leads/")
+    assert ApiKey.objects.get().last_used_at is not None
+
+
+def test_a_session_is_not_a_key(client_for, agency_a):
+    response = client_for(agency_a, "admin").get("/api/v1/leads/")
+    assert response.status_code == 401
+
+
+def test_each_key_is_rate_limited(api, settings):
+    settings.AQARI_API_RATE_LIMIT_PER_MINUTE = 3
+
+    statuses = [api.get("/api/v1/leads/").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    limited = api.get("/api/v1/leads/")
+    assert error_of(limited)["code"] == "rate_limited"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+
+
+def test_guessing_keys_is_rate_limited(client_for, agency_a, settings):
+    settings.AQARI_API_FAILED_AUTH_PER_MINUTE = 2
+    client = client_for(agency_a)
+
+    statuses = [
+        client.get(
+            "/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer aq_0000000{i}_{'y' * 43}"
+        ).status_code
+        for i in range(3)
+    ]
+
+    assert statuses == [401, 401, 429]
+
+
+# --- Create ---------------------------------------------------------------------------------
+
+
+def test_create_then_the_same_person_again_updates(api, agency_a):
+    # when
+    created = post_json(
+        api,
+        "/api/v1/leads/",
+        {
+            "full_name": "فاطمة الزهراء",
+            "phone": "050 123 4567",
+            "email": "fatima@example.com",
+            "interest": "buy",
+            "budget_max": 2500000,
+            "communities": ["Dubai Marina"],
+            "tags": ["vip"],
+            "source_details": {"campaign": "spring"},
+            "message": "Two bedrooms with a sea view",
+        },
+    )
+    again = post_json(
+        api, "/api/v1/leads/", {"phones": ["+971 50 123 4567", "055 987 6543"], "bedrooms": 2}
+    )
+
+    # then
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["full_name"] == "فاطمة الزهراء" and "فاطمة" in created.content.decode()
+    assert body["phones"] == ["+971501234567"]
+    assert body["source"] == "api" and body["source_details"]["campaign"] == "spring"
+    assert body["budget_max"] == "2500000.00" and body["tags"] == ["vip"]
+    assert body["stage"]["name"] == "New"
+    assert created["Location"] == f"/api/v1/leads/{body['id']}/"
+    assert again.status_code == 200
+    assert again.json()["id"] == body["id"]
+    assert again.json()["phones"] == ["+971501234567", "+971559876543"]
+    assert again.json()["bedrooms"] == 2
+    assert Lead.objects.count() == 1
+    kinds = list(Lead.objects.get().activities.values_list("kind", flat=True))
+    assert kinds == [LeadActivity.Kind.CREATED, LeadActivity.Kind.INQUIRY]
+
+
+def test_create_validation_errors_name_each_field_and_create_nothing(api, agency_a):
+    response = post_json(
+        api,
+        "/api/v1/leads/",
+        {
+            "phones": ["123"],
+            "email": "not-an-email",
+            "bedrooms": "two",
+            "budget_min": "a lot",
+            "nationality": "UAE",
+            "colour": "blue",
+        },
+    )
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid"
+    assert set(error["fields"]) == {"bedrooms", "budget_min", "nationality", "colour"}
+    assert Lead.objects.count() == 0
+
+    # once the shapes are right, the service's own checks answer the same way
+    response = post_json(api, "/api/v1/leads/", {"phones": ["123"], "email": "not-an-email"})
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"phones", "email"}
+    nothing = post_json(api, "/api/v1/leads/", {"full_name": "No Contact"})
+    assert error_of(nothing)["fields"]["_"] == ["Give at least a phone number or an email address."]
+    assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b'{"full_name": "Sam",', "application/json", 400, "invalid_json"),
+        (b"[1, 2]", "application/json", 400, "invalid_json"),
+        (b"\xff\xfe{}", "application/json", 400, "invalid_json"),
+        (b"full_name=Sam", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b'{"message": "' + b"x" * 70_000 + b'"}', "application/json", 413, "payload_too_large"),
+    ],
+)
+def test_bad_bodies_get_json_errors(api, agency_a, body, content_type, status, code):
+    response = api.post("/api/v1/leads/", body, content_type=content_type)
+
+    assert response.status_code == status
+    assert error_of(response)["code"] == code
+    assert Lead.objects.count() == 0
+
+
+# --- Read and list --------------------------------------------------------------------------
+
+
+def make_leads(count: int) -> list[Lead]:
+    return [
+        lead_capture(inquiry=Inquiry(source="website", phones=[f"+97150{i:07d}"])).lead
+        for i in range(count)
+    ]
+
+
+def test_list_pages_are_stable_even_with_equal_times_and_new_arrivals(api, agency_a):
+    # given 7 leads, 4 of them created at the very same instant
+    leads = make_leads(7)
+    same = timezone.now() - timedelta(hours=1)
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads[1:5]]).update(created_at=same)
+    Lead.objects.filter(pk=leads[0].pk).update(created_at=same - timedelta(minutes=1))
+
+    # when a client walks pages of 3, and a lead arrives in the middle
+    seen, cursor, pages = [], None, 0
+    while True:
+        url = "/api/v1/leads/?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(url)
+        assert page.status_code == 200, page.content
+        body = page.json()
+        seen += [lead["id"] for lead in body["data"]]
+        pages += 1
+        if pages == 1:
+            lead_capture(inquiry=Inquiry(source="api", phones=["+971559999999"]))
+        if not body["has_more"]:
+            assert body["next_cursor"] is None
+            break
+        cursor = body["next_cursor"]
+
+    # then every lead is seen once, in (created_at, id) order, the newcomer last
+    expected = list(Lead.objects.order_by("created_at", "id").values_list("id", flat=True))
+    assert seen == expected and len(seen) == 8 and len(set(seen)) == 8
+
+
+def test_list_filters(api, agency_a):
+    # given
+    website, meta = make_leads(2)
+    Lead.objects.filter(pk=meta.pk).update(
+        source="meta", stage=PipelineStage.objects.get(name="Qualified")
+    )
+    Lead.objects.filter(pk=website.pk).update(updated_at=timezone.now() - timedelta(days=3))
+
+    def ids(query: str) -> list[int]:
+        response = api.get("/api/v1/leads/" + query)
+        assert response.status_code == 200, response.content
+        return [lead["id"] for lead in response.json()["data"]]
+
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    assert ids("?source=meta") == [meta.pk]
+    assert ids("?stage=qualified") == [meta.pk]
+    assert ids(f"?stage={website.stage_id}") == [website.pk]
+    assert ids("?updated_since=" + since.replace("+", "%2B")) == [meta.pk]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?source=fax", "source"),
+        ("?stage=Nowhere", "stage"),
+        ("?limit=0", "limit"),
+        ("?limit=many", "limit"),
+        ("?updated_since=yesterday", "updated_since"),
+        ("?page=2", "page"),
+        ("?cursor=not-a-cursor", "cursor"),
+    ],
+)
+def test_bad_list_parameters_are_400(api, agency_a, query, field):
+    response = api.get("/api/v1/leads/" + query)
+
+    assert response.status_code == 400
+    assert field in error_of(response)["fields"]
+
+
+def test_get_one_lead_and_404_for_another_agencys(api, agency_a, agency_b):
+    # given a lead in A, and a lead in B whose id A does not have
+    (lead,) = make_leads(1)
+    with schema_context(agency_b.schema_name):
+        for n in range(10):
+            other = lead_capture(inquiry=Inquiry(source="website", phones=[f"+97155{n:07d}"])).lead
+            if other.pk != lead.pk:  # A's only lead
+                break
+    connection.set_tenant(agency_a.agency)
+    assert not Lead.objects.filter(pk=other.pk).exists()
+
+    # when
+    mine = api.get(f"/api/v1/leads/{lead.pk}/")
+    theirs = api.get(f"/api/v1/leads/{other.pk}/")
+    foreign_patch = patch_json(api, f"/api/v1/leads/{other.pk}/", {"full_name": "Taken over"})
+
+    # then
+    assert mine.status_code == 200 and mine.json()["id"] == lead.pk
+    assert theirs.status_code == 404 and error_of(theirs)["code"] == "not_found"
+    assert foreign_patch.status_code == 404
+    with schema_context(agency_b.schema_name):
+        assert Lead.objects.get(pk=other.pk).full_name == ""
+
+
+# --- Update ---------------------------------------------------------------------------------
+
+
+def test_patch_changes_stage_tags_assignee_and_details(
+    api, agency_a, django_capture_on_commit_callbacks
+):
+    # given
+    (lead,) = make_leads(1)
+    agent = Membership.objects.get(user_id=agency_a.users["agent"].pk)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = patch_json(
+            api,
+            f"/api/v1/leads/{lead.pk}/",
+            {
+                "full_name": "Omar Haddad",
+                "email": "omar@example.com",
+                "stage": "Viewing",
+                "tags": ["hot", "cash buyer"],
+                "assignee": agent.pk,
+                "budget_min": "900000",
+                "budget_max": 1500000,
+                "budget_currency": "aed",
+            },
+        )
+
+    # then
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["full_name"] == "Omar Haddad" and body["email"] == "omar@example.com"
+    assert body["stage"]["name"] == "Viewing"
+    assert body["tags"] == ["hot", "cash buyer"]
+    assert body["assignee"] == {"id": agent.pk, "name": "Alpha Homes Agent"}
+    assert body["budget_currency"] == "AED"
+    kinds = set(Lead.objects.get(pk=lead.pk).activities.values_list("kind", flat=True))
+    assert {LeadActivity.Kind.STAGE, LeadActivity.Kind.ASSIGNED} <= kinds
+    assert Lead.objects.filter(search_grams__contains=["oma"]).exists()
+
+
+def test_patch_is_all_or_nothing(api, agency_a):
+    # given
+    (lead,) = make_leads(1)
+
+    # when the name is fine but the lost stage has no reason
+    response = patch_json(
+        api, f"/api/v1/leads/{lead.pk}/", {"full_name": "Changed", "stage": "Lost"}
+    )
+
+    # then nothing changed
+    assert response.status_code == 400
+    assert "lost_reason" in error_of(response)["fields"]
+    lead.refresh_from_db()
+    assert lead.full_name == "" and lead.stage.name == "New"
+
+    ok = patch_json(
+        api, f"/api/v1/leads/{lead.pk}/", {"stage": "lost", "lost_reason": "Bought elsewhere"}
+    )
+    assert ok.status_code == 200 and ok.json()["lost_reason"] == "Bought elsewhere"
+
+
+def test_patch_refuses_another_leads_phone(api, agency_a):
+    first, second = make_leads(2)
+
+    response = patch_json(api, f"/api/v1/leads/{second.pk}/", {"phones": ["0500000000"]})
+
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "duplicate"
+    assert str(first.pk) in error["fields"]["phones"][0]
+    second.refresh_from_db()
+    assert second.phones == ["+971500000001"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"stage": "Nowhere"}, "stage"),
+        ({"stage": None}, "stage"),
+        ({"assignee": 999999}, "assignee"),
+        ({"assignee": "someone"}, "assignee"),
+        ({"phones": []}, "_"),
+        ({"phones": "0501234567"}, "phones"),
+        ({"interest": "lease"}, "interest"),
+        ({"source": "meta"}, "source"),
+        ({}, "_"),
+    ],
+)
+def test_bad_patches_are_400_with_the_field(api, agency_a, body, field):
+    (lead,) = make_leads(1)
+
+    response = patch_json(api, f"/api/v1/leads/{lead.pk}/", body)
+
+    assert response.status_code == 400, response.content
+    assert field in error_of(response)["fields"]
+
+
+def test_patch_of_a_merged_lead_is_409(api, agency_a):
+    kept, merged = make_leads(2)
+    Lead.objects.filter(pk=merged.pk).update(merged_into=kept)
+
+    response = patch_json(api, f"/api/v1/leads/{merged.pk}/", {"full_name": "X"})
+
+    assert response.status_code == 409 and error_of(response)["code"] == "merged"
+
+
+# --- Shape of the API -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("delete", "/api/v1/leads/", 405, "method_not_allowed"),
+        ("put", "/api/v1/leads/1/", 405, "method_not_allowed"),
+        ("get", "/api/v1/nothing/", 404, "not_found"),
+        ("get", "/api/v1/leads/abc/", 404, "not_found"),
+        ("post", "/api/v1/openapi.json", 405, "method_not_allowed"),
+    ],
+)
+def test_wrong_methods_and_paths_are_json(api, agency_a, method, path, status, code):
+    response = getattr(api, method)(path)
+
+    assert response.status_code == status
+    assert error_of(response)["code"] == code
+    if status == 405:
+        assert response["Allow"]
+
+
+def test_the_slash_is_optional(api, agency_a):
+    (lead,) = make_leads(1)
+    assert api.get("/api/v1/leads").status_code == 200
+    assert api.get(f"/api/v1/leads/{lead.pk}").status_code == 200
+
+
+def test_openapi_document_describes_every_endpoint(client_for, agency_a):
+    response = client_for(agency_a).get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == {"/leads/", "/leads/{lead_id}/", "/openapi.json"}
+    assert set(document["paths"]["/leads/"]) == {"get", "post"}
+    assert {"get", "patch"} <= set(document["paths"]["/leads/{lead_id}/"])
+
+    # every $ref points at something that exists
+    def refs(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref":
+                    yield value
+                else:
+                    yield from refs(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from refs(item)
+
+    for ref in refs(document):
+        target = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        assert target, ref
+
+    # every field the views accept is documented
+    from leads.api.views import CREATE_FIELDS, UPDATE_FIELDS
+
+    schemas = document["components"]["schemas"]
+    assert CREATE_FIELDS == set(schemas["LeadCreate"]["properties"])
+    assert UPDATE_FIELDS == set(schemas["LeadUpdate"]["properties"])
