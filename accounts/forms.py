@@ -44,7 +44,12 @@ class AgencyLoginForm(LoginForm):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254)
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        # The invitee's address, not the admin's own: no autofill.
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AGENT)
 
     def clean_email(self) -> str:
@@ -52,12 +57,20 @@ class InvitationForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    full_name = forms.CharField(label=_("Your full name"), max_length=150)
+    full_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     password1 = forms.CharField(
-        label=_("Choose a password"), widget=forms.PasswordInput, strip=False
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
     )
     password2 = forms.CharField(
-        label=_("Repeat the password"), widget=forms.PasswordInput, strip=False
+        label=_("Repeat the password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
     )
 
     def __init__(self, *args, email: str, **kwargs) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from accounts import selectors
@@ -33,6 +35,17 @@ class MembershipMiddleware:
             request.membership = selectors.membership_for_user(user_id=user.pk)
         self._activate_language(request)
         if request.membership is not None and self._mfa_setup_needed(request):
+            if not selectors.user_can_add_authenticator(user_id=request.user.pk):
+                # allauth would bounce the set-up page to its index with no way forward.
+                messages.info(
+                    request,
+                    _(
+                        "Your agency requires two-factor authentication, and it can be set up "
+                        "only on a confirmed email address. Send yourself the confirmation "
+                        "email, follow its link, then set up your authenticator app."
+                    ),
+                )
+                return redirect("account_email")
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 

@@ -33,5 +33,15 @@ def user_has_totp(*, user_id: int) -> bool:
     return Authenticator.objects.filter(user_id=user_id, type=Authenticator.Type.TOTP).exists()
 
 
+def user_can_add_authenticator(*, user_id: int) -> bool:
+    """allauth refuses a second factor while any of the person's addresses is unverified."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa import app_settings
+
+    if app_settings.ALLOW_UNVERIFIED_EMAIL:
+        return True
+    return not EmailAddress.objects.filter(user_id=user_id, verified=False).exists()
+
+
 def user_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()

@@ -5,8 +5,10 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import selectors, services
 from accounts.forms import AcceptInvitationForm, InvitationForm
@@ -46,12 +48,10 @@ def _render_team(request: HttpRequest, form: InvitationForm, status: int = 200) 
         "invitations": selectors.open_invitations(),
         "form": form,
     }
-    template = (
-        "accounts/team.html#invite-form"
-        if request.htmx and status != 200
-        else ("accounts/team.html")
-    )
-    return render(request, template, context, status=status)
+    if request.htmx and status != 200:
+        # htmx swaps only 2xx responses: the form with its errors replaces the old one.
+        return render(request, "accounts/team.html#invite-form", context)
+    return render(request, "accounts/team.html", context, status=status)
 
 
 @require_POST
@@ -69,6 +69,9 @@ def invite(request: HttpRequest) -> HttpResponse:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Invitation sent. The link works for 7 days."))
+            if request.htmx:
+                # htmx would follow a redirect and swap the whole page into the form's place.
+                return HttpResponseClientRedirect(reverse("team"))
             return redirect("team")
     return _render_team(request, form, status=400)
 
