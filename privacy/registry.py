@@ -114,9 +114,11 @@ class Registry:
 
         The caller owns the transaction, so an erase is all or nothing.
         """
+        # Find every row before changing any: once a user is anonymised, the rows that are
+        # found through the user's email address can no longer be found.
+        found = [(entry, list(entry.find(person))) for entry in self.personal_data_entries()]
         counts: dict[str, int] = {}
-        for entry in self.personal_data_entries():
-            objs = list(entry.find(person))
+        for entry, objs in found:
             if not objs:
                 continue
             for obj in objs:
