@@ -15,6 +15,14 @@ from typing import Any
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # International or local phone numbers: 7+ digits with optional +, spaces, dashes, dots, brackets.
 PHONE_RE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[\s\-.()]*\d){6,14}(?!\w)")
+# Shapes PHONE_RE would take for a phone number but that carry none: UUIDs (Celery task ids)
+# and ISO dates and times. They are kept as they are.
+NOT_A_PHONE_RE = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?)?(?!\d)",
+    re.IGNORECASE,
+)
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"
 
@@ -24,7 +32,12 @@ _STANDARD_ATTRS = frozenset(
 
 
 def scrub(text: str) -> str:
-    return PHONE_RE.sub(PHONE_MASK, EMAIL_RE.sub(EMAIL_MASK, text))
+    text = EMAIL_RE.sub(EMAIL_MASK, text)
+    kept, start = [], 0
+    for match in NOT_A_PHONE_RE.finditer(text):
+        kept += [PHONE_RE.sub(PHONE_MASK, text[start : match.start()]), match.group(0)]
+        start = match.end()
+    return "".join([*kept, PHONE_RE.sub(PHONE_MASK, text[start:])])
 
 
 def _scrub_value(value: Any) -> Any:
