@@ -22,6 +22,8 @@ class OutgoingEmail:
     subject: str
     text: str
     html: str | None = None
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
     reply_to: tuple[str, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -43,6 +45,8 @@ class FakeEmailProvider:
             {
                 "from": email.sender,
                 "to": list(email.to),
+                "cc": list(email.cc),
+                "bcc": list(email.bcc),
                 "subject": email.subject,
                 "text": email.text,
                 "html": email.html,
@@ -68,6 +72,10 @@ class ResendEmailProvider:
         }
         if email.html:
             params["html"] = email.html
+        if email.cc:
+            params["cc"] = list(email.cc)
+        if email.bcc:
+            params["bcc"] = list(email.bcc)
         if email.reply_to:
             params["reply_to"] = list(email.reply_to)
         if email.headers:
@@ -98,7 +106,10 @@ class ProviderEmailBackend(BaseEmailBackend):
                 html = next((c for c, mime in message.alternatives if mime == "text/html"), None)
             outgoing = OutgoingEmail(
                 sender=message.from_email or settings.DEFAULT_FROM_EMAIL,
-                to=tuple(message.to) + tuple(message.cc) + tuple(message.bcc),
+                # Blind copies stay blind: never merged into the visible recipients.
+                to=tuple(message.to),
+                cc=tuple(message.cc),
+                bcc=tuple(message.bcc),
                 subject=str(message.subject),
                 text=str(message.body),
                 html=html,
