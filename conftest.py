@@ -136,6 +136,13 @@ def _public_schema_after_each_test():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _mail_through_the_email_provider(settings):
+    """pytest-django swaps EMAIL_BACKEND for locmem in every test; ours observe what the email
+    provider would have sent, as the dev outbox page shows it."""
+    settings.EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+
+
 @pytest.fixture
 def outbox():
     """The fake providers' outbox, emptied before the test."""

@@ -106,6 +106,11 @@ if AQARI_TEST:
         REDIS_URL = _redis._replace(path="/15").geturl()
 
 
+# Every key we write to Redis starts with this. Each test run has its own, so two runs at once
+# (or a run beside `make run`) never see each other's cache, rate limits or fake outbox.
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", f"test{os.getpid()}" if AQARI_TEST else "aqari")
+
+
 def celery_url(redis_url: str, *, broker: bool) -> str:
     """kombu spells a unix socket `redis+socket://` and takes its database as `virtual_host`
     (the broker) or `db` (the result backend); redis-py spells it `unix://...?db=N`."""
@@ -123,7 +128,7 @@ CACHES = {
         # Without the tenant-aware key function, cache entries leak between agencies.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "aqari"),
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
     }
 }
 

@@ -5,9 +5,13 @@ from typing import Any
 
 from django.utils import timezone
 
-OUTBOX_KEY = "aqari:dev:outbox"
 OUTBOX_LIMIT = 500
-FAIL_KEY = "aqari:dev:fail:{service}"
+
+
+def _key(name: str) -> str:
+    from django.conf import settings
+
+    return f"{settings.REDIS_KEY_PREFIX}:dev:{name}"
 
 
 class FakeFailure(RuntimeError):
@@ -25,7 +29,7 @@ def fake_record(service: str, payload: dict[str, Any]) -> str:
     from django.db import connection
 
     conn = _redis()
-    message_id = f"fake-{service}-{conn.incr('aqari:dev:outbox:seq')}"
+    message_id = f"fake-{service}-{conn.incr(_key('outbox:seq'))}"
     item = {
         "id": message_id,
         "service": service,
@@ -34,26 +38,26 @@ def fake_record(service: str, payload: dict[str, Any]) -> str:
         **payload,
     }
     pipe = conn.pipeline()
-    pipe.lpush(OUTBOX_KEY, json.dumps(item, default=str))
-    pipe.ltrim(OUTBOX_KEY, 0, OUTBOX_LIMIT - 1)
+    pipe.lpush(_key("outbox"), json.dumps(item, default=str))
+    pipe.ltrim(_key("outbox"), 0, OUTBOX_LIMIT - 1)
     pipe.execute()
     return message_id
 
 
 def fake_outbox(service: str | None = None) -> list[dict[str, Any]]:
     """Newest first."""
-    items = [json.loads(raw) for raw in _redis().lrange(OUTBOX_KEY, 0, OUTBOX_LIMIT - 1)]
+    items = [json.loads(raw) for raw in _redis().lrange(_key("outbox"), 0, OUTBOX_LIMIT - 1)]
     return [i for i in items if service is None or i["service"] == service]
 
 
 def fake_outbox_clear() -> None:
-    _redis().delete(OUTBOX_KEY)
+    _redis().delete(_key("outbox"))
 
 
 def fake_fail_next(service: str, times: int = 1, message: str = "Simulated provider error") -> None:
     """Make the next `times` calls of this fake raise FakeFailure (in any process)."""
     conn = _redis()
-    key = FAIL_KEY.format(service=service)
+    key = _key(f"fail:{service}")
     if times <= 0:
         conn.delete(key)
         return
@@ -62,7 +66,7 @@ def fake_fail_next(service: str, times: int = 1, message: str = "Simulated provi
 
 def fake_maybe_fail(service: str) -> None:
     conn = _redis()
-    key = FAIL_KEY.format(service=service)
+    key = _key(f"fail:{service}")
     raw = conn.get(key)
     if raw is None:
         return
