@@ -20,6 +20,9 @@ urlpatterns = [
     path("privacy/", views.privacy_page, name="privacy"),
     path("settings/", account_views.settings_page, name="settings"),
     path("settings/team/", account_views.team_page, name="team"),
+    path("settings/assignment/", include("leads.assignment_urls")),
+    path("settings/api-keys/", include("leads.api.settings_urls")),
+    path("attendance/", include("accounts.urls_attendance")),
     path("settings/capture-forms/", include("leads.capture.settings_urls")),
     path("settings/team/invite/", account_views.invite, name="invite"),
     path(

@@ -236,3 +236,15 @@ def assignment_rule_delete(*, actor: Membership, rule: AssignmentRule) -> None:
     if not can(actor.role, "manage_assignment_rules"):
         raise ValidationError(_("Only a manager or an admin can change assignment rules."))
     rule.delete()
+
+
+@transaction.atomic
+def assignment_options_set(
+    *, actor: Membership, attendance_enabled: bool, first_response_target_minutes: int
+) -> None:
+    """The agency-wide settings of the assignment page, saved together (admins only)."""
+    from accounts.attendance import attendance_set_enabled
+    from leads.services.response import first_response_target_set
+
+    attendance_set_enabled(actor=actor, enabled=attendance_enabled)
+    first_response_target_set(actor=actor, minutes=first_response_target_minutes)

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -115,3 +115,22 @@ def lead_record_contact(
             extra={"lead_id": lead.pk, "channel": channel},
         )
     return activity
+
+
+def first_response_target_set(*, actor: Membership, minutes: int):
+    """Change how long a new lead may wait for its first contact before it is overdue."""
+    if not can(actor.role, "change_agency_settings"):
+        raise ValidationError(_("Only an agency admin can change the response target."))
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
+        raise ValidationError(
+            {
+                "first_response_target_minutes": _(
+                    "Choose a target from 1 minute to 1,440 minutes (a day)."
+                )
+            }
+        )
+    agency = connection.tenant
+    agency.first_response_target_minutes = minutes
+    agency.save(update_fields=["first_response_target_minutes"])
+    logger.info("first response target changed", extra={"minutes": minutes})
+    return agency

@@ -504,3 +504,63 @@ def test_openapi_document_describes_every_endpoint(client_for, agency_a):
     schemas = document["components"]["schemas"]
     assert CREATE_FIELDS == set(schemas["LeadCreate"]["properties"])
     assert UPDATE_FIELDS == set(schemas["LeadUpdate"]["properties"])
+
+
+# --- The API keys page ----------------------------------------------------------------------
+
+
+def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(client_for, agency_a):
+    # given
+    admin = client_for(agency_a, "admin")
+
+    # when
+    created = admin.post("/settings/api-keys/", {"name": "Zapier"})
+
+    # then the raw key is on this page only, and it works
+    assert created.status_code == 201
+    assert "no-store" in created["Cache-Control"]
+    key = ApiKey.objects.get()
+    html = created.content.decode()
+    raw = html.split('id="new-key">')[1].split("<")[0]
+    assert raw.startswith(f"aq_{key.prefix}_")
+    listing = admin.get("/settings/api-keys/").content.decode()
+    assert "Zapier" in listing and f"aq_{key.prefix}_" in listing and raw not in listing
+    api = client_for(agency_a)
+    assert api.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+    # when it is revoked
+    revoked = admin.post(f"/settings/api-keys/{key.pk}/revoke/")
+
+    # then
+    assert revoked.status_code == 302
+    assert api.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_a_key_needs_a_name(client_for, agency_a):
+    response = client_for(agency_a, "admin").post("/settings/api-keys/", {"name": "  "})
+    assert response.status_code == 400
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["manager", "agent", "privacy_officer"])
+def test_only_admins_manage_keys(client_for, agency_a, role):
+    key, _raw = new_key(agency_a)
+    client = client_for(agency_a, role)
+
+    assert client.get("/settings/api-keys/").status_code == 403
+    assert client.post("/settings/api-keys/", {"name": "Mine"}).status_code == 403
+    assert client.post(f"/settings/api-keys/{key.pk}/revoke/").status_code == 403
+    assert ApiKey.objects.get().revoked_at is None
+
+
+def test_a_key_of_another_agency_cannot_be_revoked_here(client_for, agency_a, agency_b):
+    key_b, _raw = new_key(agency_b)
+    connection.set_tenant(agency_a.agency)
+    (key_a, _raw_a) = new_key(agency_a)
+
+    response = client_for(agency_a, "admin").post(f"/settings/api-keys/{key_b.pk}/revoke/")
+
+    if key_b.pk != key_a.pk:
+        assert response.status_code == 404
+    with schema_context(agency_b.schema_name):
+        assert ApiKey.objects.get(pk=key_b.pk).revoked_at is None

@@ -296,3 +296,99 @@ def test_rule_validation_names_each_problem(agency_a):
             actor=member(agency_a, "agent"), name="Mine", agents=[member(agency_a, "agent")]
         )
     assert AssignmentRule.objects.count() == 0
+
+
+# --- The settings page ----------------------------------------------------------------------
+
+
+def test_who_may_open_the_assignment_page(client_for, agency_a):
+    assert client_for(agency_a).get("/settings/assignment/").status_code == 302
+    assert client_for(agency_a, "agent").get("/settings/assignment/").status_code == 403
+    assert client_for(agency_a, "privacy_officer").get("/settings/assignment/").status_code == 403
+    assert client_for(agency_a, "manager").get("/settings/assignment/").status_code == 200
+    assert client_for(agency_a, "admin").get("/settings/assignment/").status_code == 200
+
+
+def test_a_manager_adds_edits_and_deletes_a_rule(client_for, agency_a):
+    # given
+    client = client_for(agency_a, "manager")
+    agent = member(agency_a, "agent")
+
+    # when
+    created = client.post(
+        "/settings/assignment/rules/new/",
+        {
+            "name": "Arabic speakers",
+            "position": "1",
+            "languages": ["ar"],
+            "sources": ["meta", "website"],
+            "communities": "Dubai Marina, JVC",
+            "agents": [str(agent.pk)],
+            "is_active": "on",
+        },
+    )
+
+    # then
+    assert created.status_code == 302
+    rule = AssignmentRule.objects.get()
+    assert (rule.name, rule.languages, rule.sources) == (
+        "Arabic speakers",
+        ["ar"],
+        ["meta", "website"],
+    )
+    assert rule.communities == ["Dubai Marina", "JVC"]
+    assert list(rule.agents.all()) == [agent]
+    page = client.get("/settings/assignment/").content.decode()
+    assert "Arabic speakers" in page and "Dubai Marina" in page and "Alpha Homes Agent" in page
+
+    # when it is edited, then deleted
+    form = client.get(f"/settings/assignment/rules/{rule.pk}/")
+    assert form.status_code == 200 and 'value="Arabic speakers"' in form.content.decode()
+    edited = client.post(
+        f"/settings/assignment/rules/{rule.pk}/",
+        {"name": "Arabic", "position": "2", "agents": [str(agent.pk)]},
+    )
+    assert edited.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.name, rule.is_active, rule.languages) == ("Arabic", False, [])
+    assert client.post(f"/settings/assignment/rules/{rule.pk}/delete/").status_code == 302
+    assert not AssignmentRule.objects.exists()
+
+
+def test_a_bad_rule_shows_errors_and_saves_nothing(client_for, agency_a):
+    client = client_for(agency_a, "manager")
+
+    response = client.post(
+        "/settings/assignment/rules/new/",
+        {"name": "", "position": "x", "sources": ["fax"], "agents": ["999999"]},
+    )
+
+    assert response.status_code == 400
+    assert response.content.decode().count('class="field-error"') >= 3
+    assert not AssignmentRule.objects.exists()
+
+
+def test_only_an_admin_changes_attendance_and_the_target(client_for, agency_a):
+    agency = agency_a.agency
+    before = (agency.attendance_enabled, agency.first_response_target_minutes)
+    try:
+        manager = client_for(agency_a, "manager")
+        admin = client_for(agency_a, "admin")
+
+        refused = manager.post(
+            "/settings/assignment/options/",
+            {"attendance_enabled": "on", "first_response_target_minutes": "5"},
+        )
+        bad = admin.post("/settings/assignment/options/", {"first_response_target_minutes": "0"})
+        saved = admin.post(
+            "/settings/assignment/options/",
+            {"attendance_enabled": "on", "first_response_target_minutes": "30"},
+        )
+
+        assert refused.status_code == 403
+        assert bad.status_code == 400
+        assert saved.status_code == 302
+        agency.refresh_from_db()
+        assert agency.attendance_enabled and agency.first_response_target_minutes == 30
+    finally:
+        agency.attendance_enabled, agency.first_response_target_minutes = before
