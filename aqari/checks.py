@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
-FAKE_PROVIDER_SETTINGS = ("AQARI_EMAIL_PROVIDER",)
+FAKE_PROVIDER_SETTINGS = ("AQARI_EMAIL_PROVIDER", "AQARI_META_PROVIDER")
 
 
 @register()

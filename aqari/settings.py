@@ -144,7 +144,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = AQARI_TEST
 CELERY_TASK_EAGER_PROPAGATES = AQARI_TEST
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Webhook events whose queued task was lost (Redis restart, crash before publish).
+    "webhook-events-sweep": {
+        "task": "leads.capture.tasks.webhook_events_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 
 # --- Apps -----------------------------------------------------------------------------------
@@ -310,6 +317,24 @@ RESEND_API_KEY = env("RESEND_API_KEY")
 AQARI_EMAIL_PROVIDER = env("AQARI_EMAIL_PROVIDER", "resend" if RESEND_API_KEY else "fake")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Aqari <no-reply@aqari.localhost>")
 EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+
+# Meta lead ads: the app secret signs webhooks, the verify token answers Meta's handshake, the
+# page access token reads a lead's fields from the Graph API. Production without them has lead
+# ads switched off ("off"), never the fake.
+META_PAGE_ACCESS_TOKEN = env("META_PAGE_ACCESS_TOKEN")
+AQARI_META_PROVIDER = env(
+    "AQARI_META_PROVIDER", "graph" if META_PAGE_ACCESS_TOKEN else ("fake" if DEBUG else "off")
+)
+META_APP_SECRET = env("META_APP_SECRET", "dev-meta-app-secret" if DEBUG else None)
+META_VERIFY_TOKEN = env("META_VERIFY_TOKEN", "dev-meta-verify-token" if DEBUG else None)
+if AQARI_META_PROVIDER not in {"graph", "fake", "off"}:
+    raise ImproperlyConfigured("AQARI_META_PROVIDER must be graph, fake or off.")
+if AQARI_META_PROVIDER == "graph" and not (
+    META_PAGE_ACCESS_TOKEN and META_APP_SECRET and META_VERIFY_TOKEN
+):
+    raise ImproperlyConfigured(
+        "Meta lead ads need META_PAGE_ACCESS_TOKEN, META_APP_SECRET and META_VERIFY_TOKEN."
+    )
 
 # --- Logging --------------------------------------------------------------------------------
 
