@@ -52,9 +52,10 @@ def lead_assignment_notify(self, activity_id: int) -> None:
             ),
         }
         with translation.override(user.language or agency.default_language):
-            subject = render_to_string(
-                "leads/assignment/email_assigned_subject.txt", context
-            ).strip()
+            # A subject is one header line, whatever a lead's name holds.
+            subject = " ".join(
+                render_to_string("leads/assignment/email_assigned_subject.txt", context).split()
+            )
             body = render_to_string("leads/assignment/email_assigned_message.txt", context)
         try:
             send_mail(subject, body, None, [user.email])
@@ -63,3 +64,11 @@ def lead_assignment_notify(self, activity_id: int) -> None:
             raise self.retry(exc=error) from error
         activity.data = {**activity.data, "notified_at": timezone.now().isoformat()}
         activity.save(update_fields=["data"])
+
+
+# Task reminders live in their own module; importing them here registers them with Celery.
+from leads.reminder_tasks import (  # noqa: E402, F401
+    task_reminder_email,
+    task_reminders_dispatch,
+    task_reminders_sweep,
+)

@@ -75,14 +75,17 @@ class Payload:
     def has(self, name: str) -> bool:
         return name in self.data
 
-    def text(self, name: str, *, max_length: int, default: str = "") -> str:
+    def text(
+        self, name: str, *, max_length: int, default: str = "", multiline: bool = False
+    ) -> str:
         value = self.data.get(name, default)
         if value is None:
             return ""
         if not isinstance(value, str):
             self.error(name, _("Send text."))
             return default
-        value = " ".join(value.split()) if "\n" not in value else value.strip()
+        # Only free text keeps its line breaks; a name or an email on two lines is one line.
+        value = value.strip() if multiline else " ".join(value.split())
         if len(value) > max_length:
             self.error(name, _("Keep this under %(limit)s characters.") % {"limit": max_length})
             return default

@@ -299,7 +299,7 @@ def _lead_create(request: HttpRequest) -> HttpResponse:
             _("Use a three-letter currency code, like AED."),
             transform=str.upper,
         ),
-        message=payload.text("message", max_length=2000),
+        message=payload.text("message", max_length=2000, multiline=True),
     )
     if inquiry.interest and inquiry.interest not in Interest.values:
         payload.error("interest", _("Choose buy, rent or off_plan."))

@@ -181,6 +181,8 @@ def test_create_then_the_same_person_again_updates(api, agency_a):
     assert created["Location"] == f"/api/v1/leads/{body['id']}/"
     assert again.status_code == 200
     assert again.json()["id"] == body["id"]
+    renamed = patch_json(api, f"/api/v1/leads/{body['id']}/", {"full_name": "Fatima\nAl  Zahra"})
+    assert renamed.json()["full_name"] == "Fatima Al Zahra"
     assert again.json()["phones"] == ["+971501234567", "+971559876543"]
     assert again.json()["bedrooms"] == 2
     assert Lead.objects.count() == 1

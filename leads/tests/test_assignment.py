@@ -205,7 +205,7 @@ def test_manual_reassignment_writes_the_timeline_and_emails_the_assignee(
     # given
     manager = member(agency_a, "manager")
     agent = member(agency_a, "agent")
-    lead = capture(1, full_name="Fatima Al Zahra")
+    lead = capture(1, full_name="Fatima O'Neil")
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -219,7 +219,8 @@ def test_manual_reassignment_writes_the_timeline_and_emails_the_assignee(
     assert activity.data["notified_at"]
     emails = [e for e in outbox("email") if agency_a.users["agent"].email in e["to"]]
     assert len(emails) == 1
-    assert "Fatima Al Zahra" in emails[0]["subject"]
+    assert emails[0]["subject"] == "New lead for you: Fatima O'Neil"
+    assert "Name: Fatima O'Neil" in emails[0]["text"]
     assert f"/leads/{lead.pk}/" in emails[0]["text"]
 
 
