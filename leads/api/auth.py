@@ -34,7 +34,8 @@ def _over_limit(bucket: str, limit: int) -> int | None:
     Redis being unreachable must not take the API down with it: the limit then lets
     requests through and says so in the log."""
     window = int(time.time()) // WINDOW_SECONDS
-    key = f"aqari:api:rate:{connection.schema_name}:{bucket}:{window}"
+    prefix = getattr(settings, "REDIS_KEY_PREFIX", "aqari")
+    key = f"{prefix}:api:rate:{connection.schema_name}:{bucket}:{window}"
     try:
         pipe = _redis().pipeline()
         pipe.incr(key)

@@ -27,10 +27,11 @@ def new_key(fixture, name: str = "Website") -> tuple[ApiKey, str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
+    from django.conf import settings
     from django_redis import get_redis_connection
 
     redis = get_redis_connection("default")
-    for key in redis.scan_iter("aqari:api:rate:*"):
+    for key in redis.scan_iter(f"{settings.REDIS_KEY_PREFIX}:api:rate:*"):
         redis.delete(key)
     yield
 

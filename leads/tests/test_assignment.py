@@ -17,13 +17,6 @@ from leads.services.assignment import assignment_rule_save, lead_assign, lead_au
 
 
 @pytest.fixture
-def outbox(outbox, settings):
-    # pytest-django swaps in locmem mail; these tests observe what the email provider sent.
-    settings.EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
-    return outbox
-
-
-@pytest.fixture
 def attendance_on(agency_a):
     agency = connection.tenant
     before = agency.attendance_enabled
