@@ -46,9 +46,11 @@ _SMALL_TAP_TARGETS_JS = """
 """
 
 
-def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
-    """Fill in and send the real sign-in form at `url` (the agency's login page)."""
-    page.goto(url)
+def sign_in(page: Page, url: str | None, email: str, password: str = PASSWORD) -> None:
+    """Fill in and send the real sign-in form at `url` (the agency's login page), or on the
+    page already open when `url` is None."""
+    if url is not None:
+        page.goto(url)
     page.fill("#id_login", email)
     page.fill("#id_password", password)
     page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
