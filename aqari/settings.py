@@ -151,6 +151,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Due task reminders, swept in every agency (leads.reminder_tasks).
+    "task-reminders": {
+        "task": "leads.reminder_tasks.task_reminders_dispatch",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 

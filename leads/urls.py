@@ -1,7 +1,36 @@
 from django.urls import path
 
-from aqari import views as shell_views
+from leads import views
 
 urlpatterns = [
-    path("", shell_views.leads_page, name="leads"),
+    path("", views.lead_list, name="leads"),
+    path("new/", views.lead_create, name="lead_create"),
+    path("bulk/", views.leads_bulk, name="leads_bulk"),
+    path("views/", views.saved_view_create, name="saved_view_create"),
+    path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path("pipeline/", views.pipeline_settings, name="pipeline_settings"),
+    path("pipeline/<int:stage_id>/", views.pipeline_stage_update, name="pipeline_stage_update"),
+    path("pipeline/<int:stage_id>/move/", views.pipeline_stage_move, name="pipeline_stage_move"),
+    path(
+        "pipeline/<int:stage_id>/delete/", views.pipeline_stage_delete, name="pipeline_stage_delete"
+    ),
+    path("<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("<int:lead_id>/stage/", views.lead_stage, name="lead_stage"),
+    path("<int:lead_id>/assign/", views.lead_assign_view, name="lead_assign"),
+    path("<int:lead_id>/notes/", views.lead_note, name="lead_note"),
+    path("<int:lead_id>/tasks/", views.lead_task_create, name="lead_task_create"),
+    path(
+        "<int:lead_id>/tasks/<int:task_id>/toggle/",
+        views.lead_task_toggle,
+        name="lead_task_toggle",
+    ),
+    path("<int:lead_id>/attachments/", views.lead_attachment_add, name="lead_attachment_add"),
+    path(
+        "<int:lead_id>/attachments/<int:attachment_id>/",
+        views.lead_attachment_download,
+        name="lead_attachment_download",
+    ),
+    path("<int:lead_id>/tags/", views.lead_tags, name="lead_tags"),
+    path("<int:lead_id>/contact/", views.lead_contact, name="lead_contact"),
+    path("<int:lead_id>/merge/", views.lead_merge, name="lead_merge"),
 ]

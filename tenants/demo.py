@@ -27,6 +27,7 @@ def demo_seed() -> bool:
     from accounts import selectors as account_selectors
     from accounts import services as account_services
     from accounts.models import Membership
+    from leads.demo import leads_demo_seed
     from tenants.models import Agency
     from tenants.services import agency_create
 
@@ -53,6 +54,7 @@ def demo_seed() -> bool:
             if not Membership.objects.filter(user_id=user.pk).exists():
                 account_services.membership_create(user=user, role=role)
                 added = True
+        added = leads_demo_seed() > 0 or added
     _, email, password = PLATFORM_LOGIN
     if account_selectors.user_by_email(email=email) is None:
         account_services.user_create(

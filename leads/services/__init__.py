@@ -9,6 +9,7 @@ from leads.services.capture import (
     lead_find_existing,
     lead_refresh_search,
 )
+from leads.services.pipeline import lead_change_stage, lead_merge, lead_note_add, lead_task_create
 
 __all__ = [
     "CaptureResult",
@@ -18,4 +19,8 @@ __all__ = [
     "lead_capture",
     "lead_find_existing",
     "lead_refresh_search",
+    "lead_change_stage",
+    "lead_merge",
+    "lead_note_add",
+    "lead_task_create",
 ]

@@ -1,0 +1,394 @@
+"""Reads for working leads: who may see which lead, filters, search and keyset pages.
+
+Visibility lives here so no view can forget it: an agent sees the leads assigned to them,
+managers and admins see every lead of the agency. Merged-away leads are never listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Membership, Role
+from accounts.roles import can
+from leads.models import Lead, LeadActivity, LeadAttachment, LeadNote, LeadTask, PipelineStage
+from leads.models import SavedView as SavedViewModel
+from leads.search import grams_of, search_normalise
+
+PAGE_SIZE = 25
+# A search whose grams match many rows the precise check then rejects is read in batches; after
+# this many batches the page ends early with a "more" link that carries on from there.
+SEARCH_MAX_BATCHES = 8
+PHONE_QUERY = re.compile(r"^[\s\d+\-().٠-٩۰-۹]+$")
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def leads_visible(*, actor: Membership) -> QuerySet[Lead]:
+    """Every lead the actor may open: all of them for managers and admins, their own for
+    agents. Leads merged into another are hidden."""
+    leads = Lead.objects.filter(merged_into__isnull=True)
+    if not can(actor.role, "see_all_leads"):
+        leads = leads.filter(assignee=actor)
+    return leads
+
+
+def lead_for_page(*, actor: Membership, lead_id: int) -> Lead | None:
+    return leads_visible(actor=actor).select_related("stage", "assignee").filter(pk=lead_id).first()
+
+
+def lead_merged_target(*, actor: Membership, lead_id: int) -> Lead | None:
+    """Where a merged-away lead lives on, if the actor may see it (old links keep working)."""
+    merged = Lead.objects.filter(pk=lead_id, merged_into__isnull=False).first()
+    seen: set[int] = set()
+    while merged is not None and merged.merged_into_id and merged.pk not in seen:
+        seen.add(merged.pk)
+        target = Lead.objects.filter(pk=merged.merged_into_id).first()
+        if target is None:
+            return None
+        if target.merged_into_id is None:
+            return leads_visible(actor=actor).filter(pk=target.pk).first()
+        merged = target
+    return None
+
+
+def leads_visible_by_ids(*, actor: Membership, lead_ids: Iterable[int]) -> QuerySet[Lead]:
+    return leads_visible(actor=actor).filter(pk__in=list(lead_ids))
+
+
+# --- filters and search -----------------------------------------------------------------------
+
+
+@dataclass
+class LeadFilters:
+    query: str = ""
+    stage_id: int | None = None
+    assignee: str = ""  # "", "me", "none" or a membership id as text
+    source: str = ""
+    tag: str = ""
+    community: str = ""
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """A query split into the words a lead must contain, and the grams the index needs."""
+
+    words: tuple[str, ...]
+    grams: tuple[str, ...]
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.grams)
+
+
+def search_terms(query: str) -> SearchTerms:
+    """Phones are stored as E.164 digits (`971501234567`), so a query that looks like a phone
+    becomes one run of digits, without the `00` or `0` people type before a number:
+    `050 123`, `+971 50` and `00971 50` all search digits that appear in the stored form."""
+    text = (query or "").strip()
+    if not text:
+        return SearchTerms((), ())
+    if PHONE_QUERY.match(text) and sum(c.isdigit() for c in text) >= 1:
+        digits = "".join(search_normalise(text).split())
+        digits = re.sub(r"\D", "", digits)
+        if digits.startswith("00"):
+            digits = digits[2:]
+        elif digits.startswith("0"):
+            digits = digits[1:]
+        words: tuple[str, ...] = (digits,) if digits else ()
+    else:
+        words = tuple(dict.fromkeys(search_normalise(text).split()))
+    grams: set[str] = set()
+    for word in words:
+        grams |= grams_of(word)
+    return SearchTerms(words, tuple(sorted(grams)))
+
+
+def lead_matches_terms(lead: Lead, terms: SearchTerms) -> bool:
+    """The precise check behind the gram index: every query word is part of one word of the
+    lead's name, email or phone digits (grams alone may come from different words)."""
+    words = (
+        search_normalise(lead.full_name).split()
+        + search_normalise(lead.email).split()
+        + lead.phone_digits.split()
+    )
+    return all(any(term in word for word in words) for term in terms.words)
+
+
+def agency_zone() -> zoneinfo.ZoneInfo:
+    name = getattr(getattr(connection, "tenant", None), "timezone", None) or "Asia/Dubai"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except zoneinfo.ZoneInfoNotFoundError:
+        return zoneinfo.ZoneInfo("Asia/Dubai")
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=agency_zone())
+
+
+def leads_filtered(
+    *, actor: Membership, filters: LeadFilters, terms: SearchTerms | None = None
+) -> QuerySet[Lead]:
+    """The visible leads that pass the filters, newest first. A search adds the gram
+    containment (`@>`, answered by the GIN index); callers re-check each row with
+    `lead_matches_terms`, which `lead_page` does."""
+    leads = leads_visible(actor=actor)
+    if filters.stage_id:
+        leads = leads.filter(stage_id=filters.stage_id)
+    if filters.assignee == "me":
+        leads = leads.filter(assignee=actor)
+    elif filters.assignee == "none":
+        leads = leads.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        leads = leads.filter(assignee_id=int(filters.assignee))
+    if filters.source:
+        leads = leads.filter(source=filters.source)
+    if filters.tag:
+        leads = leads.filter(tags__contains=[filters.tag])
+    if filters.community:
+        leads = leads.filter(communities__contains=[filters.community])
+    if filters.created_from:
+        leads = leads.filter(created_at__gte=_start_of_day(filters.created_from))
+    if filters.created_to:
+        leads = leads.filter(
+            created_at__lt=_start_of_day(filters.created_to + dt.timedelta(days=1))
+        )
+    # A lead's budget is a range; it fits when it overlaps the range asked for.
+    if filters.budget_min is not None:
+        leads = leads.filter(
+            Q(budget_max__gte=filters.budget_min)
+            | Q(budget_max__isnull=True, budget_min__gte=filters.budget_min)
+        )
+    if filters.budget_max is not None:
+        leads = leads.filter(
+            Q(budget_min__lte=filters.budget_max)
+            | Q(budget_min__isnull=True, budget_max__lte=filters.budget_max)
+        )
+    if terms is not None and terms.usable:
+        leads = leads.filter(search_grams__contains=list(terms.grams))
+    return leads.order_by("-created_at", "-id")
+
+
+# --- keyset pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: dt.datetime
+    lead_id: int
+
+    def encode(self) -> str:
+        micros = int(self.created_at.timestamp() * 1_000_000)
+        return f"{micros}.{self.lead_id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        """None for anything that is not a cursor we made; a bad link shows page one."""
+        match = re.fullmatch(r"(\d{1,17})\.(\d{1,18})", (text or "").strip())
+        if not match:
+            return None
+        try:
+            moment = dt.datetime.fromtimestamp(int(match[1]) / 1_000_000, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return cls(created_at=moment, lead_id=int(match[2]))
+
+    @classmethod
+    def of(cls, lead: Lead) -> Cursor:
+        return cls(created_at=lead.created_at, lead_id=lead.pk)
+
+
+@dataclass
+class LeadPage:
+    leads: list[Lead]
+    next_cursor: str | None
+    search_too_short: bool = False
+    searched: bool = False
+    extras: dict = field(default_factory=dict)
+
+
+def after_cursor(leads: QuerySet[Lead], cursor: Cursor | None) -> QuerySet[Lead]:
+    """Rows after the cursor in (created_at desc, id desc) order, written so PostgreSQL scans
+    the (created_at, id) index from the cursor on: no OFFSET, no COUNT(*)."""
+    if cursor is None:
+        return leads
+    return leads.filter(created_at__lte=cursor.created_at).exclude(
+        created_at=cursor.created_at, id__gte=cursor.lead_id
+    )
+
+
+def lead_page(
+    *,
+    actor: Membership,
+    filters: LeadFilters,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> LeadPage:
+    terms = search_terms(filters.query)
+    too_short = bool(filters.query.strip()) and not terms.usable
+    base = leads_filtered(actor=actor, filters=filters, terms=terms).select_related("stage")
+    position = Cursor.decode(cursor)
+    if not terms.usable:
+        rows = list(after_cursor(base, position)[: size + 1])
+        has_more = len(rows) > size
+        rows = rows[:size]
+        next_cursor = Cursor.of(rows[-1]).encode() if has_more and rows else None
+        return LeadPage(rows, next_cursor, search_too_short=too_short)
+
+    found: list[Lead] = []
+    batch_size = max(size * 2, 50)
+    exhausted = False
+    last_seen: Lead | None = None
+    for _ in range(SEARCH_MAX_BATCHES):
+        batch = list(after_cursor(base, position)[:batch_size])
+        for lead in batch:
+            last_seen = lead
+            if lead_matches_terms(lead, terms):
+                found.append(lead)
+                if len(found) > size:
+                    break
+        if len(found) > size:
+            break
+        if len(batch) < batch_size:
+            exhausted = True
+            break
+        position = Cursor.of(batch[-1])
+    if len(found) > size:
+        return LeadPage(found[:size], Cursor.of(found[size - 1]).encode(), searched=True)
+    if exhausted or last_seen is None:
+        return LeadPage(found, None, searched=True)
+    return LeadPage(found, Cursor.of(last_seen).encode(), searched=True)
+
+
+def lead_search(*, actor: Membership, query: str, limit: int = PAGE_SIZE) -> list[Lead]:
+    """The first leads matching a search, newest first (the lead picker and the bench)."""
+    return lead_page(actor=actor, filters=LeadFilters(query=query), size=limit).leads
+
+
+def leads_for_export(*, actor: Membership, lead_ids: Iterable[int]) -> QuerySet[Lead]:
+    return (
+        leads_visible_by_ids(actor=actor, lead_ids=lead_ids)
+        .select_related("stage")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- the lead page ----------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    activity: LeadActivity
+    note: LeadNote | None = None
+    task: LeadTask | None = None
+    attachment: LeadAttachment | None = None
+    actor_name: str = ""
+
+
+def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[TimelineEntry]:
+    """Everything that happened to the lead, newest first, with the note, task or attachment
+    each entry refers to."""
+    activities = list(lead.activities.order_by("-created_at", "-id")[:300])
+    note_ids = {a.data.get("note_id") for a in activities if a.data.get("note_id")}
+    task_ids = {a.data.get("task_id") for a in activities if a.data.get("task_id")}
+    attachment_ids = {
+        a.data.get("attachment_id") for a in activities if a.data.get("attachment_id")
+    }
+    notes = LeadNote.objects.in_bulk(note_ids) if note_ids else {}
+    tasks = LeadTask.objects.in_bulk(task_ids) if task_ids else {}
+    attachments = LeadAttachment.objects.in_bulk(attachment_ids) if attachment_ids else {}
+    names = names or {}
+    return [
+        TimelineEntry(
+            activity=a,
+            note=notes.get(a.data.get("note_id")),
+            task=tasks.get(a.data.get("task_id")),
+            attachment=attachments.get(a.data.get("attachment_id")),
+            actor_name=names.get(a.actor_id, "") if a.actor_id else "",
+        )
+        for a in activities
+    ]
+
+
+def lead_open_tasks(*, lead: Lead) -> QuerySet[LeadTask]:
+    return lead.tasks.filter(done_at__isnull=True).order_by("due_at", "id")
+
+
+def lead_done_tasks(*, lead: Lead, limit: int = 10) -> list[LeadTask]:
+    return list(lead.tasks.filter(done_at__isnull=False).order_by("-done_at", "-id")[:limit])
+
+
+def lead_attachments(*, lead: Lead) -> QuerySet[LeadAttachment]:
+    return lead.attachments.order_by("-created_at", "-id")
+
+
+def lead_attachment_for_download(
+    *, actor: Membership, lead_id: int, attachment_id: int
+) -> LeadAttachment | None:
+    lead = leads_visible(actor=actor).filter(pk=lead_id).first()
+    if lead is None:
+        return None
+    return LeadAttachment.objects.filter(pk=attachment_id, lead=lead).first()
+
+
+def task_for_actor(*, actor: Membership, task_id: int) -> LeadTask | None:
+    return (
+        LeadTask.objects.filter(pk=task_id, lead__in=leads_visible(actor=actor))
+        .select_related("lead")
+        .first()
+    )
+
+
+# --- stages, people, saved views --------------------------------------------------------------
+
+
+def pipeline_stages(*, include_hidden: bool = False) -> QuerySet[PipelineStage]:
+    stages = PipelineStage.objects.order_by("position", "id")
+    return stages if include_hidden else stages.filter(is_active=True)
+
+
+def pipeline_stages_with_use() -> QuerySet[PipelineStage]:
+    """For the settings page: each stage with whether any lead is in it (EXISTS reads one
+    index entry per stage, where a count would read every lead)."""
+    return PipelineStage.objects.order_by("position", "id").annotate(
+        in_use=Exists(Lead.objects.filter(stage=OuterRef("pk")))
+    )
+
+
+def assignable_members() -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
+    ).order_by("role", "id")
+
+
+def member_names() -> dict[int, str]:
+    """Membership id → the person's name (users live in the public schema)."""
+    from accounts.models import User
+
+    memberships = list(Membership.objects.values_list("pk", "user_id"))
+    users = User.objects.in_bulk([user_id for _, user_id in memberships])
+    return {
+        pk: (users[user_id].full_name or users[user_id].email) if user_id in users else ""
+        for pk, user_id in memberships
+    }
+
+
+def saved_views(*, actor: Membership) -> QuerySet[SavedViewModel]:
+    return SavedViewModel.objects.filter(owner=actor).order_by("name")
+
+
+def saved_view_for_actor(*, actor: Membership, view_id: int) -> SavedViewModel | None:
+    return SavedViewModel.objects.filter(owner=actor, pk=view_id).first()
