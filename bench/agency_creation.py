@@ -469,6 +469,11 @@ def run(agencies: int, database_url: str) -> dict:
     summary = summarise(samples)
     migrate = summary[MIGRATE]["median_seconds"]
     ratios = {way: round(migrate / summary[way]["median_seconds"], 2) for way in summary}
+    # Fastest runs: on a machine shared with other work, the least disturbed run of each way.
+    fastest_migrate = min(summary[MIGRATE]["seconds"])
+    fastest_ratios = {
+        way: round(fastest_migrate / min(summary[way]["seconds"]), 2) for way in summary
+    }
     return {
         "benchmark": "agency_creation",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -484,6 +489,7 @@ def run(agencies: int, database_url: str) -> dict:
         "skipped": skipped,
         "ways": summary,
         "times_faster_than_migrate": ratios,
+        "times_faster_than_migrate_fastest_runs": fastest_ratios,
         "ratio_clone_vs_migrate": ratios[CLONE],
         "goal_ratio": GOAL_RATIO,
         "profile": profile,
@@ -515,9 +521,11 @@ def main() -> int:
     ratio = results["ratio_clone_vs_migrate"]
     verdict = "meets" if ratio >= GOAL_RATIO else "MISSES"
     print(f"clone is {ratio:.1f}x faster than migrate ({verdict} the {GOAL_RATIO:.0f}x goal)")
+    fastest = results["times_faster_than_migrate_fastest_runs"]
+    print(f"  (fastest run of each: clone {fastest[CLONE]:.1f}x faster)")
     for way, times in results["times_faster_than_migrate"].items():
         if way not in (CLONE, MIGRATE):
-            print(f"  {way}: {times:.1f}x faster than migrate")
+            print(f"  {way}: {times:.1f}x faster than migrate (fastest runs: {fastest[way]:.1f}x)")
     machine = results["machine"]
     print(
         f"{results['date']}, {machine['cpus']} CPUs, PostgreSQL {machine['postgresql']}, "
