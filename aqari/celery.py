@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aqari.settings")
 app = CeleryApp("aqari")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Task modules that live in an app's sub-package, which autodiscovery does not look into.
+app.autodiscover_tasks(["leads.capture"])

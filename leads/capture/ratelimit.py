@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "aqari:capture:rate"
 WINDOW_SECONDS = 60
@@ -41,12 +45,17 @@ def capture_rate_check(*, token: str, client_address: str) -> RateDecision:
     window = now // WINDOW_SECONDS
     form_key = f"{KEY_PREFIX}:form:{_digest(token)}:{window}"
     address_key = f"{KEY_PREFIX}:addr:{_digest(token)}:{_digest(client_address)}:{window}"
-    pipe = _redis().pipeline()
-    pipe.incr(form_key)
-    pipe.expire(form_key, WINDOW_SECONDS + 5)
-    pipe.incr(address_key)
-    pipe.expire(address_key, WINDOW_SECONDS + 5)
-    form_count, _, address_count, _ = pipe.execute()
+    try:
+        pipe = _redis().pipeline()
+        pipe.incr(form_key)
+        pipe.expire(form_key, WINDOW_SECONDS + 5)
+        pipe.incr(address_key)
+        pipe.expire(address_key, WINDOW_SECONDS + 5)
+        form_count, _, address_count, _ = pipe.execute()
+    except RedisError:
+        # A lead matters more than the limit: without Redis, let the submission through.
+        logger.warning("capture rate limit unavailable")
+        return RateDecision(allowed=True)
     if form_count > PER_FORM_PER_MINUTE or address_count > PER_ADDRESS_PER_MINUTE:
         return RateDecision(allowed=False, retry_after=WINDOW_SECONDS - now % WINDOW_SECONDS)
     return RateDecision(allowed=True)

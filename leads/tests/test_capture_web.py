@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
+from redis.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import Membership
 from leads.capture.fields import budget_parse, field_key, inquiry_from_fields
@@ -257,6 +260,16 @@ def test_submissions_past_the_rate_limits_get_429(client_for, agency_a, web_form
     assert int(refused["Retry-After"]) > 0
     assert Lead.objects.count() == 0
     capture_rate_reset()
+
+
+def test_a_lead_is_still_captured_when_redis_cannot_count(client_for, agency_a, web_form):
+    # given the rate-limit store is unreachable, when
+    with mock.patch.object(Pipeline, "execute", side_effect=RedisConnectionError("down")):
+        response = post_form(client_for(agency_a), web_form.token, {"phone": "0501234567"})
+
+    # then
+    assert response.status_code == 201
+    assert Lead.objects.count() == 1
 
 
 def test_unknown_and_revoked_tokens_get_a_clear_404(client_for, agency_a, web_form):
