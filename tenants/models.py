@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 
@@ -42,8 +43,14 @@ def validate_agency_slug(value: str) -> None:
         raise ValidationError(_("This address is reserved. Choose another."), code="reserved")
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on every call.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(_("Unknown time zone."), code="invalid_timezone")
 
 
@@ -117,6 +124,34 @@ class Agency(TenantMixin):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Copy the migrated template in one round trip (tenants/cloning.py); fall back to
+        django-tenants (replaying migrations) when there is no template or copying is off."""
+        from django.conf import settings
+        from django.db import connection, transaction
+        from django_tenants.utils import schema_exists
+
+        from tenants.cloning import schema_clone
+
+        template = getattr(settings, "TENANT_BASE_SCHEMA", None)
+        fast = (
+            sync_schema
+            and template
+            and getattr(settings, "TENANT_CREATION_FAKES_MIGRATIONS", False)
+            and self.schema_name != "public"
+            and schema_exists(template)
+        )
+        if not fast:
+            return super().create_schema(
+                check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
+            )
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        with transaction.atomic():
+            schema_clone(template=template, new_schema=self.schema_name)
+        connection.set_schema_to_public()
+        return True
 
 
 class Domain(DomainMixin):
