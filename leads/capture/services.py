@@ -4,6 +4,7 @@ one lead per person and writes the lead's timeline."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from functools import partial
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
@@ -22,7 +23,7 @@ from leads.capture.fields import inquiry_from_fields
 from leads.capture.meta import meta_inquiry_from_graph_lead, meta_leadgen_changes
 from leads.models import CaptureForm, Source
 from leads.providers.meta import MetaGraphError, get_meta_provider
-from leads.services import CaptureResult, lead_capture
+from leads.services import CaptureResult, Inquiry, lead_capture
 from tenants.models import Agency, ProviderRoute, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,10 @@ def capture_form_submit(
     try:
         result = lead_capture(inquiry=parsed.inquiry, region=region)
     except ValidationError as error:
-        raise SubmissionInvalid(_sender_field_errors(error, parsed.field_names)) from error
+        fields_with_errors = _sender_field_errors(error, parsed.field_names)
+        if translation.get_language_bidi():
+            fields_with_errors = _isolate_quoted_input(fields_with_errors, parsed.inquiry)
+        raise SubmissionInvalid(fields_with_errors) from error
     logger.info(
         "website form captured",
         extra={
@@ -196,6 +200,23 @@ def _sender_field_errors(error: ValidationError, names: dict[str, str]) -> dict[
             continue
         fields.setdefault(names.get(key, {"phones": "phone"}.get(key, key)), []).extend(messages)
     return fields
+
+
+def _isolate_quoted_input(fields: dict[str, list[str]], inquiry: Inquiry) -> dict[str, list[str]]:
+    """In Arabic, a quoted `050 12` would show as `12 050`: keep what the sender typed (phones,
+    email) left-to-right inside the sentence with Unicode isolates, as <bdi> does in a page.
+    Left-to-right (LRI) also where a translation put first-strong isolates (FSI): digits have
+    no strong direction, so Chromium lays such an isolate out right-to-left."""
+    typed = sorted({*inquiry.phones, inquiry.email} - {""}, key=len, reverse=True)
+    if not typed:
+        return fields
+    pattern = re.compile(
+        "[\u2066\u2067\u2068]?(" + "|".join(re.escape(v) for v in typed) + ")\u2069?"
+    )
+    return {
+        name: [pattern.sub(lambda m: f"\u2066{m.group(1)}\u2069", text) for text in messages]
+        for name, messages in fields.items()
+    }
 
 
 # --- Meta lead ads ---------------------------------------------------------------------------

@@ -197,6 +197,16 @@ def test_missing_contact_and_bad_email_get_field_errors_under_the_senders_names(
     assert Lead.objects.count() == 0
 
 
+def test_arabic_errors_keep_the_typed_number_left_to_right(client_for, agency_a, web_form):
+    # when
+    response = post_form(client_for(agency_a), web_form.token, {"phone": "050 12", "lang": "ar"})
+
+    # then the number is isolated, so Arabic text around it cannot reorder it to "12 050"
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["phone"]
+    assert "\u2066050 12\u2069" in message
+
+
 def test_a_body_over_64_kb_is_refused_with_413(client_for, agency_a, web_form):
     # when
     response = post_form(
