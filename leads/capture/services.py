@@ -204,9 +204,8 @@ def _sender_field_errors(error: ValidationError, names: dict[str, str]) -> dict[
 
 def _isolate_quoted_input(fields: dict[str, list[str]], inquiry: Inquiry) -> dict[str, list[str]]:
     """In Arabic, a quoted `050 12` would show as `12 050`: keep what the sender typed (phones,
-    email) left-to-right inside the sentence with Unicode isolates, as <bdi> does in a page.
-    Left-to-right (LRI) also where a translation put first-strong isolates (FSI): digits have
-    no strong direction, so Chromium lays such an isolate out right-to-left."""
+    email) left-to-right inside the sentence with a left-to-right isolate, as <bdi dir="ltr">
+    does in a page. An isolate a translation already put around it is replaced, not nested."""
     typed = sorted({*inquiry.phones, inquiry.email} - {""}, key=len, reverse=True)
     if not typed:
         return fields
