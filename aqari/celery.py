@@ -10,4 +10,4 @@ app = CeleryApp("aqari")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task modules that live in an app's sub-package, which autodiscovery does not look into.
-app.autodiscover_tasks(["leads.capture"])
+app.autodiscover_tasks(["leads.capture", "leads.imports"])

@@ -1,10 +1,12 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from tenants.models import Agency
 
 # A suspended agency's staff may still reach the static files and sign out.
 ALWAYS_ALLOWED_PREFIXES = ("/static/", "/accounts/logout/", "/language/")
+# Machines (API clients, website forms) get JSON, like every other error they see.
+JSON_PREFIXES = ("/api/", "/capture/")
 
 
 class AgencyStatusMiddleware:
@@ -21,6 +23,16 @@ class AgencyStatusMiddleware:
             and not agency.is_active
             and not request.path.startswith(ALWAYS_ALLOWED_PREFIXES)
         ):
+            if request.path.startswith(JSON_PREFIXES):
+                return JsonResponse(
+                    {
+                        "error": {
+                            "code": f"agency_{agency.status}",
+                            "message": "This agency's account is not active.",
+                        }
+                    },
+                    status=403,
+                )
             return render(
                 request, "tenants/agency_unavailable.html", {"agency": agency}, status=403
             )
