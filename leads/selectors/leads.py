@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Role
@@ -127,6 +129,129 @@ def lead_matches_terms(lead: Lead, terms: SearchTerms) -> bool:
     return all(any(term in word for word in words) for term in terms.words)
 
 
+# How a search reaches its rows. Leads come newest first, a page at a time, and two ways can
+# find them. Walking the (created_at, id) index from the newest lead and checking each row
+# reads the table in order, cheaply, and stops when the page is full: best when many leads
+# match (a common first name, "gmail"). The GIN index on `search_grams` finds every row that
+# holds the query's grams, each fetched from a random place: best when few match (six phone
+# digits, a full name). PostgreSQL's own estimate multiplies the grams' frequencies as if they
+# were independent, which badly underestimates the letters of one name ("ahm", "hme", "med"
+# come together), so it would fetch ten thousand "Ahmed"s one random page at a time. Here a
+# word of letters counts as rare as its rarest gram (names come from a vocabulary), a run of
+# digits as the product of grams that do not overlap (phone numbers are close to random), and
+# a word too short for grams, which only the row check can test, as matching one lead in
+# twenty. Gram frequencies come from ANALYZE's statistics, read once per agency every few
+# minutes; a row fetched at random costs about four read in order.
+
+STATS_SECONDS = 600
+RANDOM_FETCH_COST = 4.0
+SHORT_WORD_SELECTIVITY = 0.05
+
+
+@dataclass(frozen=True)
+class GramStats:
+    rows: float
+    frequencies: dict[str, float]
+    floor: float
+    read_at: float
+
+
+_gram_stats: dict[str, GramStats] = {}
+
+
+def gram_stats() -> GramStats:
+    """Row count and gram frequencies of this agency's leads, from the planner statistics."""
+    schema = connection.schema_name
+    cached = _gram_stats.get(schema)
+    if cached is not None and time.monotonic() - cached.read_at < STATS_SECONDS:
+        return cached
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_stats s
+              ON s.schemaname = n.nspname AND s.tablename = c.relname
+             AND s.attname = 'search_grams'
+            WHERE n.nspname = %s AND c.relname = 'leads_lead'
+            """,
+            [schema],
+        )
+        row = cursor.fetchone()
+    rows, elements, freqs = row if row else (0.0, None, None)
+    frequencies: dict[str, float] = {}
+    floor = 0.005  # PostgreSQL's default containment selectivity
+    if elements and freqs and len(freqs) >= len(elements) + 2:
+        frequencies = dict(zip(elements, freqs[: len(elements)], strict=True))
+        floor = min(floor, freqs[len(elements)] / 2)
+    stats = GramStats(max(float(rows or 0), 0.0), frequencies, floor, time.monotonic())
+    _gram_stats[schema] = stats
+    return stats
+
+
+def _word_selectivity(word: str, stats: GramStats) -> float:
+    grams = sorted(grams_of(word))
+    if not grams:
+        return SHORT_WORD_SELECTIVITY
+    if word.isdigit():
+        cover = [word[i : i + 3] for i in range(0, len(word) - 2, 3)]
+        if len(word) % 3:
+            cover.append(word[-3:])
+        selectivity = 1.0
+        for gram in cover:
+            selectivity *= stats.frequencies.get(gram, stats.floor)
+        return selectivity
+    return min(stats.frequencies.get(gram, stats.floor) for gram in grams)
+
+
+def search_walks_index(terms: SearchTerms, *, batch: int) -> bool:
+    """Whether walking the newest-first index is cheaper than the GIN index for this search:
+    the walk reads about batch x rows / matches rows; the GIN fetches every row holding the
+    grams (the short words are checked only after the fetch)."""
+    stats = gram_stats()
+    if stats.rows < 10_000:
+        return False
+    with_grams = 1.0
+    everything = 1.0
+    for word in terms.words:
+        selectivity = _word_selectivity(word, stats)
+        everything *= selectivity
+        if grams_of(word):
+            with_grams *= selectivity
+    walk_rows = batch / max(everything, 1.0 / stats.rows)
+    fetched_rows = with_grams * stats.rows
+    return walk_rows < fetched_rows * RANDOM_FETCH_COST
+
+
+WALK_SETTINGS = ("enable_seqscan", "enable_bitmapscan", "max_parallel_workers_per_gather")
+
+
+@contextmanager
+def newest_first_walk() -> Iterator[None]:
+    """Make PostgreSQL answer the next query by walking the newest-first index: with scans
+    of the whole table and bitmap scans off, nothing else can return rows in that order.
+    The settings are the transaction's own and are put back straight after."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name in WALK_SETTINGS:
+            cursor.execute(f"SET LOCAL {name} = 0")
+        try:
+            yield
+        finally:
+            for name in WALK_SETTINGS:
+                cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+
+
+def search_condition(terms: SearchTerms) -> Q:
+    """Rows holding every gram of the query, plus the short words (too short for grams) in
+    the name or email, where plain lower-casing is enough to find them."""
+    condition = Q(search_grams__contains=list(terms.grams))
+    for word in terms.words:
+        if len(word) < 3 and word.isascii() and word.isalpha():
+            condition &= Q(full_name__icontains=word) | Q(email__icontains=word)
+    return condition
+
+
 def agency_zone() -> zoneinfo.ZoneInfo:
     name = getattr(getattr(connection, "tenant", None), "timezone", None) or "Asia/Dubai"
     try:
@@ -178,7 +303,7 @@ def leads_filtered(
             | Q(budget_min__isnull=True, budget_max__lte=filters.budget_max)
         )
     if terms is not None and terms.usable:
-        leads = leads.filter(search_grams__contains=list(terms.grams))
+        leads = leads.filter(search_condition(terms))
     return leads.order_by("-created_at", "-id")
 
 
@@ -239,6 +364,10 @@ def lead_page(
 ) -> LeadPage:
     terms = search_terms(filters.query)
     too_short = bool(filters.query.strip()) and not terms.usable
+    # Walking the index stops as soon as a page (and one more, to know there is a next) has
+    # matched; a GIN search fetches its matches anyway, so it reads a bigger batch.
+    walk = terms.usable and search_walks_index(terms, batch=size + 1)
+    batch_size = size + 1 if walk else max(size * 2, 50)
     base = leads_filtered(actor=actor, filters=filters, terms=terms).select_related("stage")
     position = Cursor.decode(cursor)
     if not terms.usable:
@@ -249,11 +378,11 @@ def lead_page(
         return LeadPage(rows, next_cursor, search_too_short=too_short)
 
     found: list[Lead] = []
-    batch_size = max(size * 2, 50)
     exhausted = False
     last_seen: Lead | None = None
     for _ in range(SEARCH_MAX_BATCHES):
-        batch = list(after_cursor(base, position)[:batch_size])
+        with newest_first_walk() if walk else nullcontext():
+            batch = list(after_cursor(base, position)[:batch_size])
         for lead in batch:
             last_seen = lead
             if lead_matches_terms(lead, terms):
@@ -266,6 +395,8 @@ def lead_page(
             exhausted = True
             break
         position = Cursor.of(batch[-1])
+        # Few rows passed the precise check: ask for more at a time.
+        batch_size *= 2
     if len(found) > size:
         return LeadPage(found[:size], Cursor.of(found[size - 1]).encode(), searched=True)
     if exhausted or last_seen is None:

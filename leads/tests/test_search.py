@@ -126,3 +126,39 @@ def test_search_pages_follow_the_cursor(manager, agency_a):
         if cursor is None:
             break
     assert len(seen) == 7 == len(set(seen))
+
+
+def test_common_terms_walk_the_newest_first_index_and_find_the_same(manager, people, monkeypatch):
+    from leads.selectors import leads as selectors
+
+    # given statistics of a big agency where "khan" is on one lead in fifty
+    big = selectors.GramStats(
+        rows=1_000_000.0,
+        frequencies={"kha": 0.02, "han": 0.03, "ahm": 0.01, "hme": 0.01, "med": 0.02},
+        floor=0.0001,
+        read_at=float("inf"),
+    )
+    monkeypatch.setattr(selectors, "gram_stats", lambda: big)
+
+    # then a common name walks the index, six rare phone digits use the GIN
+    assert selectors.search_walks_index(search_terms("khan"), batch=26)
+    assert not selectors.search_walks_index(search_terms("050 123 4"), batch=26)
+    # and the walk finds what the GIN finds, leaving the planner as it was
+    assert found(manager, "khan") == {people["ahmed"].pk}
+    monkeypatch.setattr(selectors, "search_walks_index", lambda terms, batch: True)
+    assert found(manager, "ahmed k") == {people["ahmed"].pk}
+    assert found(manager, "4567") == {people["ahmed"].pk}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_bitmapscan")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_gram_statistics_come_from_analyze(manager, people):
+    from leads.selectors import leads as selectors
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_lead")
+    selectors._gram_stats.clear()
+    stats = selectors.gram_stats()
+    assert stats.rows == len(people)
+    assert stats.frequencies.get("kha", 0) > 0
