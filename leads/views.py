@@ -107,6 +107,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "section": "leads",
         "form": form,
         "rows": rows,
+        "lead_base": reverse("leads"),
         "page": page,
         "names": names,
         "query": query,
@@ -314,10 +315,11 @@ def _render_lead(
     context = _lead_context(request, lead, **forms_)
     if request.htmx and partial:
         body = render_to_string(f"leads/detail.html#{partial}", context, request=request)
-        if partial != "timeline":
-            body += render_to_string(
-                "leads/detail.html#timeline", {**context, "oob": True}, request=request
-            )
+        for extra in ("timeline", "status"):
+            if extra != partial:
+                body += render_to_string(
+                    f"leads/detail.html#{extra}", {**context, "oob": True}, request=request
+                )
         # htmx swaps only 2xx responses; the form with its errors must replace the old one.
         return HttpResponse(body, status=200)
     return render(request, "leads/detail.html", context, status=status)
@@ -326,7 +328,10 @@ def _render_lead(
 def _timeline_oob(request: HttpRequest, lead: Lead) -> str:
     lead = _lead_or_404(request, lead.pk)
     context = {**_lead_context(request, lead), "oob": True}
-    return render_to_string("leads/detail.html#timeline", context, request=request)
+    return "".join(
+        render_to_string(f"leads/detail.html#{name}", context, request=request)
+        for name in ("timeline", "status")
+    )
 
 
 def _done(request: HttpRequest, lead: Lead, partial: str, message: str) -> HttpResponse:
@@ -572,8 +577,10 @@ def lead_merge(request: HttpRequest, lead_id: int) -> HttpResponse:
         messages.error(request, _("Choose the lead to merge into this one."))
         return redirect(reverse("lead_merge", args=[lead.pk]))
     candidates = []
+    too_short = False
     if query and other is None:
         terms = selectors.search_terms(query)
+        too_short = not terms.usable
         if terms.usable:
             candidates = [
                 c
@@ -586,6 +593,7 @@ def lead_merge(request: HttpRequest, lead_id: int) -> HttpResponse:
         "other": other,
         "query": query,
         "candidates": candidates,
+        "too_short": too_short,
         "names": selectors.member_names(),
     }
     if request.htmx and not other:

@@ -16,6 +16,8 @@ from leads.reports import response_time_report
 from leads.selectors.leads import agency_zone, leads_visible
 from leads.selectors.response import leads_awaiting_first_response
 
+FUNNEL_DAYS = 90
+
 
 @dataclass
 class SourceCount:
@@ -83,7 +85,10 @@ def dashboard_figures(*, actor: Membership, now: dt.datetime | None = None) -> D
         ).today = row["n"]
     by_source = sorted(counts.values(), key=lambda c: (-c.week, c.label))
 
-    per_stage = dict(visible.values_list("stage_id").annotate(n=Count("id")))
+    # The funnel covers the leads of the last 90 days: what the team is working now, read
+    # through the creation-time index rather than every lead the agency ever had.
+    recent = visible.filter(created_at__gte=today - dt.timedelta(days=FUNNEL_DAYS))
+    per_stage = dict(recent.values_list("stage_id").annotate(n=Count("id")))
     stages = list(PipelineStage.objects.order_by("position", "id"))
     top = max(per_stage.values(), default=0)
     funnel = [

@@ -368,7 +368,12 @@ def lead_page(
     # matched; a GIN search fetches its matches anyway, so it reads a bigger batch.
     walk = terms.usable and search_walks_index(terms, batch=size + 1)
     batch_size = size + 1 if walk else max(size * 2, 50)
-    base = leads_filtered(actor=actor, filters=filters, terms=terms).select_related("stage")
+    # The grams are only for the index; reading them back would be wasted work.
+    base = (
+        leads_filtered(actor=actor, filters=filters, terms=terms)
+        .select_related("stage")
+        .defer("search_grams")
+    )
     position = Cursor.decode(cursor)
     if not terms.usable:
         rows = list(after_cursor(base, position)[: size + 1])

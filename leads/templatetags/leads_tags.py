@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import phonenumbers
 from django import template
-from django.utils.translation import gettext as _
 
 from leads.forms import stage_label as _stage_label
 from leads.models import PipelineStage, Source
@@ -49,11 +48,12 @@ def money(value: Decimal | None) -> str:
     if value is None:
         return ""
     amount = float(value)
+    # K and M are how budgets are written in UAE listings in either language; the figure sits
+    # in a left-to-right isolate, so it must not mix in words of the page's language.
     if amount >= 1_000_000:
-        text = f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".")
-        return _("%(amount)sM") % {"amount": text}
+        return f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
     if amount >= 1_000:
-        return _("%(amount)sK") % {"amount": f"{amount / 1_000:.0f}"}
+        return f"{amount / 1_000:.0f}K"
     return f"{amount:,.0f}"
 
 
