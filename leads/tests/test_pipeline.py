@@ -463,3 +463,23 @@ def test_saved_views_belong_to_their_owner(team):
     with pytest.raises(ValidationError):
         services.saved_view_delete(actor=team["manager"], view=view)
     services.saved_view_delete(actor=team["agent"], view=view)
+
+
+def test_demo_seed_is_realistic_and_runs_once(team):
+    from leads.demo import leads_demo_seed
+
+    added = leads_demo_seed(count=40)
+    again = leads_demo_seed(count=40)
+
+    leads = list(Lead.objects.all())
+    assert added == 40 and again == 0 and len(leads) == 40
+    assert any("\u0600" <= lead.full_name[:1] <= "\u06ff" for lead in leads)
+    assert any(lead.full_name[:1].isascii() and lead.full_name for lead in leads)
+    assert all(lead.phones[0].startswith("+9715") for lead in leads)
+    assert len({lead.phones[0] for lead in leads}) == 40
+    assert len({lead.source for lead in leads}) >= 5
+    assert len({lead.stage_id for lead in leads}) >= 4
+    assert all(lead.search_grams for lead in leads)
+    oldest = min(lead.created_at for lead in leads)
+    assert timezone.now() - oldest > timedelta(days=7)
+    assert Membership.objects.filter(role="agent").count() >= 4
