@@ -64,7 +64,7 @@ def queries() -> dict[str, list[str]]:
     for _ in range(5):
         first, last = rng.choice(LATIN_FIRST).lower(), rng.choice(LATIN_LAST).lower()
         email.append(f"{first}.{last[:3]}")
-    email += ["@mail.ae", "hotmail.com", "khan.2", "smith.7", "alkaabi"]
+    email += ["@mail.ae", "hotmail.com", "ahmed.khan", "olga.smith", "alkaabi"]
     phone = ["4567", "050 123", "+97155 12", "0501234", "7788", "00971 52 9", "2468", "056 3"]
     phone += [f"{rng.randint(0, 9999):04d}" for _ in range(2)]
     return {"latin name": latin, "arabic name": arabic, "email": email, "phone": phone}

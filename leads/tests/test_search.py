@@ -162,3 +162,17 @@ def test_gram_statistics_come_from_analyze(manager, people):
     stats = selectors.gram_stats()
     assert stats.rows == len(people)
     assert stats.frequencies.get("kha", 0) > 0
+
+
+def test_a_phone_like_query_searches_phone_numbers_only(manager, agency_a):
+    # "4321" is in this lead's email, not in its phone number
+    lead_capture(
+        inquiry=Inquiry(
+            source="api",
+            full_name="Numbers Person",
+            phones=["050 111 2222"],
+            email="np4321@example.com",
+        )
+    )
+    assert found(manager, "4321") == set()
+    assert found(manager, "np4321") != set()
