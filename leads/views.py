@@ -453,6 +453,15 @@ def lead_task_toggle(request: HttpRequest, lead_id: int, task_id: int) -> HttpRe
 @page_requires("leads")
 def lead_attachment_add(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
+    # A body far over the limit is refused before Django reads it to disk.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > services.ATTACHMENT_MAX_BYTES + 256 * 1024:
+        form = forms.AttachmentForm(data={})
+        form.is_valid()
+        form.errors["file"] = form.error_class(
+            [_("This file is over 10 MB. Attach a smaller file, or a compressed PDF.")]
+        )
+        return _render_lead(request, lead, "attachments", status=413, attachment_form=form)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -316,6 +316,12 @@ def test_attachment_upload_and_download(agency_a, client_for, media):
     assert bad.status_code == 400
     assert "is not really a PDF file inside" in bad.content.decode()
 
+    huge = client.post(
+        f"/leads/{lead.pk}/attachments/",
+        {"file": SimpleUploadedFile("scan.pdf", b"%PDF-1.4" + b"0" * (11 * 1024 * 1024))},
+    )
+    assert huge.status_code == 413 and "over 10 MB" in huge.content.decode()
+
     client.post(
         f"/leads/{lead.pk}/attachments/",
         {"file": SimpleUploadedFile("offer.pdf", b"%PDF-1.4 hello")},
