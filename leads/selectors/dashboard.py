@@ -17,6 +17,7 @@ from leads.selectors.leads import agency_zone, leads_visible
 from leads.selectors.response import leads_awaiting_first_response
 
 FUNNEL_DAYS = 90
+COUNT_CAP = 100
 
 
 @dataclass
@@ -102,9 +103,11 @@ def dashboard_figures(*, actor: Membership, now: dt.datetime | None = None) -> D
     ]
 
     overdue = tasks_overdue(actor=actor, now=now)
-    awaiting = leads_awaiting_first_response(actor=actor, now=now)
+    # The freshest unanswered leads first: they are the ones a fast reply still wins. The
+    # count stops at COUNT_CAP, which the page shows as "99+", so it never reads every lead.
+    awaiting = leads_awaiting_first_response(actor=actor, now=now).order_by("-created_at", "-id")
     awaiting_preview = list(awaiting[:5])
-    awaiting_count = awaiting.count() if len(awaiting_preview) == 5 else len(awaiting_preview)
+    awaiting_count = len(awaiting.values_list("pk", flat=True)[:COUNT_CAP])
     response = None
     if can(actor.role, "see_all_leads"):
         response = response_time_report(date_from=week.date(), date_to=today.date(), now=now).total
@@ -115,7 +118,7 @@ def dashboard_figures(*, actor: Membership, now: dt.datetime | None = None) -> D
         by_source=by_source,
         funnel=funnel,
         overdue_tasks=list(overdue[:8]),
-        overdue_task_count=overdue.count(),
+        overdue_task_count=len(overdue.values_list("pk", flat=True)[:COUNT_CAP]),
         awaiting_first_response=awaiting_count,
         awaiting_preview=awaiting_preview,
         response=response,
