@@ -165,13 +165,14 @@ class GramStats:
     read_at: float
 
 
-_gram_stats: dict[str, GramStats] = {}
+_gram_stats: dict[tuple[str, str], GramStats] = {}
 
 
-def gram_stats() -> GramStats:
-    """Row count and gram frequencies of this agency's leads, from the planner statistics."""
+def gram_stats(column: str = "search_grams") -> GramStats:
+    """Row count and element frequencies of an array column of this agency's leads
+    (`search_grams` or `tags`), from the planner statistics."""
     schema = connection.schema_name
-    cached = _gram_stats.get(schema)
+    cached = _gram_stats.get((schema, column))
     if cached is not None and time.monotonic() - cached.read_at < STATS_SECONDS:
         return cached
     with connection.cursor() as cursor:
@@ -182,10 +183,10 @@ def gram_stats() -> GramStats:
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_stats s
               ON s.schemaname = n.nspname AND s.tablename = c.relname
-             AND s.attname = 'search_grams'
+             AND s.attname = %s
             WHERE n.nspname = %s AND c.relname = 'leads_lead'
             """,
-            [schema],
+            [column, schema],
         )
         row = cursor.fetchone()
     rows, elements, freqs = row if row else (0.0, None, None)
@@ -195,7 +196,7 @@ def gram_stats() -> GramStats:
         frequencies = dict(zip(elements, freqs[: len(elements)], strict=True))
         floor = min(floor, freqs[len(elements)] / 2)
     stats = GramStats(max(float(rows or 0), 0.0), frequencies, floor, time.monotonic())
-    _gram_stats[schema] = stats
+    _gram_stats[(schema, column)] = stats
     return stats
 
 
@@ -258,21 +259,39 @@ def search_walks_index(terms: SearchTerms, *, batch: int) -> bool:
 
 
 WALK_SETTINGS = ("enable_seqscan", "enable_bitmapscan", "max_parallel_workers_per_gather")
+# With plain index scans off, a filter on an indexed array is answered by its GIN index.
+GIN_SETTINGS = ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan")
 
 
 @contextmanager
-def newest_first_walk() -> Iterator[None]:
-    """Make PostgreSQL answer the next query by walking the newest-first index: with scans
-    of the whole table and bitmap scans off, nothing else can return rows in that order.
-    The settings are the transaction's own and are put back straight after."""
+def _planner_without(settings: tuple[str, ...]) -> Iterator[None]:
+    """Turn planner features off for the next query only: the settings are the transaction's
+    own and are put back straight after."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for name in WALK_SETTINGS:
+        for name in settings:
             cursor.execute(f"SET LOCAL {name} = 0")
         try:
             yield
         finally:
-            for name in WALK_SETTINGS:
+            for name in settings:
                 cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+
+
+def newest_first_walk():
+    """Make PostgreSQL answer the next query by walking the newest-first index: with scans
+    of the whole table and bitmap scans off, nothing else can return rows in that order."""
+    return _planner_without(WALK_SETTINGS)
+
+
+def tag_is_rare(tag: str, *, batch: int) -> bool:
+    """Whether a tag filter should go through the tags' GIN index rather than walk the list:
+    PostgreSQL guesses one lead in two hundred for any tag, so for a tag few leads carry it
+    walks the whole table looking for a page of them."""
+    stats = gram_stats("tags")
+    if stats.rows < 10_000:
+        return False
+    share = stats.frequencies.get(tag, min(stats.floor, 0.001))
+    return share * stats.rows * RANDOM_FETCH_COST < batch / max(share, 1.0 / stats.rows)
 
 
 def search_condition(terms: SearchTerms, *, walk: bool = False) -> Q:
@@ -416,7 +435,9 @@ def lead_page(
     )
     position = Cursor.decode(cursor)
     if not terms.usable:
-        rows = list(after_cursor(base, position)[: size + 1])
+        rare_tag = bool(filters.tag) and tag_is_rare(filters.tag, batch=size + 1)
+        with _planner_without(GIN_SETTINGS) if rare_tag else nullcontext():
+            rows = list(after_cursor(base, position)[: size + 1])
         has_more = len(rows) > size
         rows = rows[:size]
         next_cursor = Cursor.of(rows[-1]).encode() if has_more and rows else None

@@ -160,3 +160,22 @@ def test_a_bad_cursor_shows_the_first_page(team, junk):
 def test_cursor_round_trip():
     moment = dt.datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=dt.UTC)
     assert Cursor.decode(Cursor(moment, 42).encode()) == Cursor(moment, 42)
+
+
+def test_a_rare_tag_is_read_through_its_index_with_the_same_result(team, monkeypatch):
+    from leads.selectors import leads as selectors
+
+    tagged = capture("050 500 0001", tags=["vip"])
+    capture("050 500 0002", tags=["cold"])
+    big = selectors.GramStats(
+        rows=1_000_000.0, frequencies={"cold": 0.3}, floor=0.0001, read_at=float("inf")
+    )
+    monkeypatch.setattr(selectors, "gram_stats", lambda column="search_grams": big)
+
+    assert selectors.tag_is_rare("vip", batch=26)
+    assert not selectors.tag_is_rare("cold", batch=26)
+    page = lead_page(actor=team["manager"], filters=LeadFilters(tag="vip"))
+    assert ids(page) == [tagged.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone()[0] == "on"
