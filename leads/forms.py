@@ -14,22 +14,24 @@ from accounts.roles import can
 from leads.models import Interest, PipelineStage, Source
 from leads.selectors.leads import LeadFilters, agency_zone
 
+# Spelled as people (and the demo data) write them, since the filter matches a community
+# exactly.
 DUBAI_COMMUNITIES = (
+    "JVC",
     "Dubai Marina",
     "Downtown Dubai",
     "Business Bay",
-    "Jumeirah Village Circle (JVC)",
     "Palm Jumeirah",
     "Arabian Ranches",
     "Al Barsha",
-    "Jumeirah Lake Towers (JLT)",
+    "JLT",
     "Dubai Hills Estate",
     "Dubai Creek Harbour",
     "Damac Hills",
     "Mirdif",
     "Al Furjan",
     "Town Square",
-    "Jumeirah Beach Residence (JBR)",
+    "JBR",
 )
 
 
