@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
@@ -34,6 +36,7 @@ class MembershipMiddleware:
         if on_agency_host and user is not None and user.is_authenticated:
             request.membership = selectors.membership_for_user(user_id=user.pk)
         self._activate_language(request)
+        self._activate_time_zone(request)
         if request.membership is not None and self._mfa_setup_needed(request):
             if not selectors.user_can_add_authenticator(user_id=request.user.pk):
                 # allauth would bounce the set-up page to its index with no way forward.
@@ -48,6 +51,19 @@ class MembershipMiddleware:
                 return redirect("account_email")
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+    @staticmethod
+    def _activate_time_zone(request: HttpRequest) -> None:
+        """Times on an agency's pages are the agency's own local time."""
+        agency = getattr(request, "tenant", None)
+        name = getattr(agency, "timezone", None)
+        if name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(name))
+                return
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass
+        timezone.deactivate()
 
     @staticmethod
     def _activate_language(request: HttpRequest) -> None:
