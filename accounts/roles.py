@@ -42,6 +42,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "see_attendance": frozenset({Role.ADMIN, Role.MANAGER}),
     "check_in": STAFF_WHO_WORK_LEADS,
     "manage_api_keys": frozenset({Role.ADMIN}),
+    "import_leads": frozenset({Role.ADMIN, Role.MANAGER}),
     "manage_pipeline": frozenset({Role.ADMIN}),
     "export_leads": frozenset({Role.ADMIN, Role.MANAGER}),
 }

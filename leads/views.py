@@ -121,6 +121,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "can_export": can(actor.role, "export_leads"),
         "sees_all": can(actor.role, "see_all_leads"),
         "can_manage_pipeline": can(actor.role, "manage_pipeline"),
+        "can_import_leads": can(actor.role, "import_leads"),
     }
     if request.htmx:
         partial = "rows" if request.GET.get("cursor") else "results"

@@ -91,10 +91,20 @@ def inquiry_clean(inquiry: Inquiry, *, region: str) -> Inquiry:
     return inquiry
 
 
+# A CSV import holds this lock exclusively while it writes a chunk of leads in bulk
+# (leads/imports/services.py); captures take it shared, so a live capture waits for that
+# chunk (a second or so) instead of missing the leads it is creating.
+IMPORT_LOCK = "leads:import"
+
+
 def _identity_lock(keys: list[str]) -> None:
     """Serialise captures of the same person within this agency, so two deliveries at once
     cannot both create a lead (transaction-scoped advisory locks)."""
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(hashtext(%s))",
+            [f"{connection.schema_name}:{IMPORT_LOCK}"],
+        )
         for key in sorted(set(keys)):
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:{key}"]

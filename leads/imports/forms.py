@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from leads.imports.mapping import FIELD_CHOICES, mapping_clean
+from leads.imports.parsing import DEFAULT_MAX_BYTES
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Lead file"),
+        help_text=_(
+            "CSV (comma, semicolon or tab; UTF-8, UTF-16 or Arabic Windows) or Excel .xlsx, "
+            "up to %(size)s MB, with a heading row."
+        )
+        % {"size": DEFAULT_MAX_BYTES // (1024 * 1024)},
+        error_messages={"required": _("Choose the file to import.")},
+    )
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file: which lead field it fills."""
+
+    def __init__(self, *args, headers: list[str], columns: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        for index, heading in enumerate(headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=heading or _("Column %(number)s") % {"number": index + 1},
+                choices=FIELD_CHOICES,
+                required=False,
+                initial=columns[index] if index < len(columns) else "",
+            )
+
+    def columns(self) -> list[str]:
+        """The chosen fields, or the initial ones for a form that was not submitted."""
+        chosen = []
+        for index in range(len(self.headers)):
+            name = f"column_{index}"
+            if self.is_bound:
+                value = self.data.get(self.add_prefix(name), "")
+                valid = {key for key, _label in FIELD_CHOICES}
+                chosen.append(value if value in valid else "")
+            else:
+                chosen.append(self.fields[name].initial or "")
+        return chosen
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            mapping_clean(self.columns(), self.headers)
+        except ValidationError as error:
+            for message in error.messages:
+                self.add_error(None, message)
+        return cleaned
