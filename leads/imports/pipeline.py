@@ -14,6 +14,7 @@ import multiprocessing
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -282,6 +283,24 @@ def _worker_chunk(rows: list[tuple[int, list[str]]]) -> ChunkResult:
     return chunk_process(_worker_plan, rows)
 
 
+@contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let a Celery prefork child start the pool. Celery's pool children are daemonic, and
+    multiprocessing refuses children to a daemonic process lest they outlive it as orphans.
+    Ours cannot: the pool is terminated and joined before the task returns, and if this
+    process dies its workers read end-of-file on their task pipe and exit."""
+    process = multiprocessing.current_process()
+    daemonic = process._config.get("daemon")
+    process._config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemonic is None:
+            process._config.pop("daemon", None)
+        else:
+            process._config["daemon"] = daemonic
+
+
 def chunks_of(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list]:
     chunk: list[tuple[int, list[str]]] = []
     for row in rows:
@@ -305,7 +324,10 @@ def chunks_cleaned(
         return
     # fork: workers inherit Django, the translations and the plan without re-importing.
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes, initializer=_worker_start, initargs=(plan,)) as pool:
+    with (
+        _children_allowed(),
+        context.Pool(processes, initializer=_worker_start, initargs=(plan,)) as pool,
+    ):
         pending: deque = deque()
         for chunk in chunks:
             pending.append(pool.apply_async(_worker_chunk, (chunk,)))

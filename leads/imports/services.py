@@ -211,7 +211,11 @@ def import_job_run(
         return None
     try:
         job = _run_begin(job_id)
-        if job is None or job.status != ImportJob.Status.RUNNING:
+        if job is None:
+            return None
+        if job.status != ImportJob.Status.RUNNING:
+            if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+                _upload_discard(job)
             return job
         try:
             _run_chunks(job, chunk_size=chunk_size, processes=processes)
@@ -225,9 +229,18 @@ def import_job_run(
             )
             _run_fail(job, FAILED_INTERNAL, "")
         job.refresh_from_db()
+        _upload_discard(job)
         return job
     finally:
         _job_lock_release(job_id)
+
+
+def _upload_discard(job: ImportJob) -> None:
+    """A finished import needs no copy of the people in the file: only its SHA-256 (to spot
+    the same file again), its counts and the rows with problems (for the person to fix)."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
 @transaction.atomic

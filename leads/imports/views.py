@@ -56,10 +56,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "leads",
         "form": form,
-        "jobs": selectors.import_jobs_recent(actor=request.membership),
+        "jobs": [
+            _with_figures(job) for job in selectors.import_jobs_recent(actor=request.membership)
+        ],
         "max_megabytes": max_upload_bytes() // (1024 * 1024),
     }
     return render(request, "leads/imports/upload.html", context, status=status)
+
+
+def _with_figures(job: ImportJob) -> ImportJob:
+    job.created_figure = f"{job.created_leads:,}"
+    return job
 
 
 def _job_context(request: HttpRequest, job: ImportJob) -> dict:
@@ -70,6 +77,17 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict:
         "duplicate_of": selectors.import_job_duplicate_of(job),
         "failure": selectors.import_job_failure(job),
         "partial_rows": job.mapping.get("partial_rows", 0),
+        # Grouped with commas in either language, inside a left-to-right isolate (as budgets).
+        "figures": {
+            name: f"{getattr(job, name):,}"
+            for name in (
+                "total_rows",
+                "processed_rows",
+                "created_leads",
+                "updated_leads",
+                "rejected_rows",
+            )
+        },
         "stalled": _stalled(job),
     }
 

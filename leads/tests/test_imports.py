@@ -69,6 +69,8 @@ def test_the_messy_export_imports_what_a_good_importer_should(agency_a):
     assert (job.created_leads, job.updated_leads, job.rejected_rows) == (7, 1, 1)
     assert job.processed_rows == job.total_rows == 9
     assert Lead.objects.count() == 7
+    assert not job.file  # the uploaded copy is gone; the rows with problems stay
+    assert job.rejected_file
 
     ahmed = Lead.objects.get(phones__contains=["+971501234567"])
     assert ahmed.full_name == "Ahmed Khan"
@@ -319,6 +321,11 @@ def test_import_through_the_pages(agency_a, client_for, django_capture_on_commit
     assert 'value="100"' in body and "hx-trigger" not in body
     assert "Import finished" in body and "problems.csv" in body
 
+    # the page itself and the list of recent imports show the same report
+    page = client.get(f"/leads/import/{job.pk}/").content.decode()
+    assert "Import finished" in page and 'hx-trigger="every 1s"' not in page
+    assert "7</bdi> new" in client.get("/leads/import/").content.decode()
+
     # rejected rows download: the row number, the original columns and a reason each
     response = client.get(f"/leads/import/{job.pk}/problems.csv")
     assert response.status_code == 200
@@ -546,3 +553,95 @@ def test_the_lead_list_links_to_import_for_those_who_may(agency_a, client_for):
     assert (
         'href="/leads/import/"' not in client_for(agency_a, "agent").get("/leads/").content.decode()
     )
+
+
+def _clean_in_a_celery_pool_child(_):
+    from leads.imports.pipeline import chunks_cleaned
+    from leads.imports.rows import RowPlan
+
+    plan = RowPlan.build(
+        headers=["Name", "Mobile"], mapping=["full_name", "phone"], region="AE", currency="AED"
+    )
+    chunks = [[(1, ["A", "0501234567"])], [(2, ["B", "0559876543"])], [(3, ["C", "12"])]]
+    return [(r.accepted, r.rejected) for r in chunks_cleaned(plan, chunks, processes=2)]
+
+
+def test_the_worker_processes_start_inside_a_celery_prefork_child():
+    # Celery's prefork children are daemonic; multiprocessing would refuse them a pool.
+    import billiard
+
+    with billiard.get_context("fork").Pool(1) as pool:
+        assert pool.map(_clean_in_a_celery_pool_child, [0]) == [[(1, 0), (1, 0), (0, 1)]]
+
+
+def test_a_queued_import_polls_and_a_stalled_one_can_be_resumed(
+    agency_a, client_for, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # given an import whose task message was lost (the on-commit callback never ran)
+    actor = admin_of(agency_a)
+    job = import_job_create(actor=actor, upload=fixture_upload(MESSY))
+    import_job_start(job=job, actor=actor, columns=job.mapping["columns"])
+    client = client_for(agency_a, "manager")
+
+    page = client.get(f"/leads/import/{job.pk}/").content.decode()
+    assert 'hx-trigger="every 1s"' in page  # htmx polls the progress partial
+    assert 'http-equiv="refresh"' in page  # and without JavaScript the page refreshes
+    assert "Resume the import" not in page
+
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    page = client.get(f"/leads/import/{job.pk}/").content.decode()
+    assert "Resume the import" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/leads/import/{job.pk}/resume/")
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.created_leads == 7
+
+
+def test_a_live_capture_waits_while_an_import_writes_a_chunk(agency_a):
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    from leads.services import Inquiry, lead_capture
+    from leads.services.capture import IMPORT_LOCK
+
+    class Undo(Exception):
+        pass
+
+    finished = threading.Event()
+
+    def capture_in_another_session():
+        connections["default"].set_tenant(agency_a.agency)
+        try:
+            with transaction.atomic():
+                lead_capture(inquiry=Inquiry(source="website", phones=["0507770000"]))
+                finished.set()
+                raise Undo
+        except Undo:
+            pass
+        finally:
+            connections["default"].close()
+
+    # given an import holding the agency's import lock (as it does while writing a chunk)
+    key = f"{agency_a.schema_name}:{IMPORT_LOCK}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+    capture = threading.Thread(target=capture_in_another_session)
+    capture.start()
+    try:
+        # then a capture arriving meanwhile waits
+        time.sleep(0.5)
+        assert not finished.is_set()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    # and goes through as soon as the chunk is written
+    capture.join(timeout=10)
+    assert finished.is_set()
