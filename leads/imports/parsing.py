@@ -92,6 +92,11 @@ def upload_check(*, name: str, size: int) -> str:
         )
     if size <= 0:
         raise _error(_("The file is empty. Choose a file with a heading row and leads."), "empty")
+    size_check(size)
+    return kind
+
+
+def size_check(size: int) -> None:
     limit = max_upload_bytes()
     if size > limit:
         raise _error(
@@ -102,7 +107,6 @@ def upload_check(*, name: str, size: int) -> str:
             % {"size": _megabytes(size), "limit": _megabytes(limit)},
             "too_large",
         )
-    return kind
 
 
 def _megabytes(size: int) -> str:

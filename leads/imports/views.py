@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import can, page_requires
 from leads.imports import selectors
 from leads.imports.forms import ImportMappingForm, ImportUploadForm
-from leads.imports.parsing import max_upload_bytes
+from leads.imports.parsing import max_upload_bytes, size_check
 from leads.imports.services import (
     import_job_create,
     import_job_is_running,
@@ -42,9 +42,17 @@ def importer_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 @require_http_methods(["GET", "POST"])
 @importer_only
 def import_upload(request: HttpRequest) -> HttpResponse:
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
     status = 200
-    if request.method == "POST":
+    too_large = _body_too_large(request)
+    if too_large is not None:
+        # Refused before the body is read: a 2 GB upload is not written to disk first.
+        form = ImportUploadForm(data={})
+        form.is_valid()
+        form.errors["file"] = form.error_class(too_large.messages)
+        status = 413
+    else:
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and too_large is None:
         if form.is_valid():
             try:
                 job = import_job_create(actor=request.membership, upload=form.cleaned_data["file"])
@@ -62,6 +70,21 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         "max_megabytes": max_upload_bytes() // (1024 * 1024),
     }
     return render(request, "leads/imports/upload.html", context, status=status)
+
+
+def _body_too_large(request: HttpRequest) -> ValidationError | None:
+    if request.method != "POST":
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    # The form's other fields and the multipart framing take a few hundred bytes.
+    try:
+        size_check(length - 64 * 1024)
+    except ValidationError as error:
+        return error
+    return None
 
 
 def _with_figures(job: ImportJob) -> ImportJob:

@@ -645,3 +645,29 @@ def test_a_live_capture_waits_while_an_import_writes_a_chunk(agency_a):
     # and goes through as soon as the chunk is written
     capture.join(timeout=10)
     assert finished.is_set()
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(agency_a, client_for, settings):
+    settings.LEADS_IMPORT_MAX_BYTES = 100 * 1024
+    content = ("Name,Mobile\n" + "Ahmed Khan,0501234567\n" * 20_000).encode()
+
+    response = client_for(agency_a, "admin").post(
+        "/leads/import/", {"file": upload("big.csv", content)}
+    )
+
+    assert response.status_code == 413
+    assert "the most we import at once is 0.1 MB" in response.content.decode()
+    assert ImportJob.objects.count() == 0
+
+
+def test_bad_posts_to_a_job_get_a_form_back_not_an_error(agency_a, client_for):
+    client = client_for(agency_a, "admin")
+    client.post("/leads/import/", {"file": fixture_upload(MESSY)})
+    job = ImportJob.objects.get()
+
+    response = client.post(f"/leads/import/{job.pk}/", {"column_0": "bogus", "action": "start"})
+    assert response.status_code == 400
+    response = client.get(f"/leads/import/{job.pk}/progress/", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Choose the columns" in response.content.decode()
+    assert client.get(f"/leads/import/{job.pk}/problems.csv").status_code == 404
+    assert client.get("/leads/import/999999/").status_code == 404
