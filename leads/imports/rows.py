@@ -30,7 +30,7 @@ MAX_BUDGET = Decimal("999999999999.99")  # numeric(14, 2)
 MAX_BEDROOMS = 50
 MAX_COMMUNITIES = 10
 MAX_MESSAGE = 2000
-FSI, PDI = "\u2068", "\u2069"
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 
 
 @lru_cache(maxsize=8192)
@@ -470,20 +470,24 @@ def _email_left_out(reason: str) -> str:
     return _("Imported without the email: %(reason)s") % {"reason": reason}
 
 
+def _isolated(value: str) -> str:
+    """A value inside a sentence keeps its own direction: a phone number or an email stays
+    left to right inside Arabic. First-strong isolation when the value has letters; digits
+    and signs alone have no direction of their own, so they are isolated left to right."""
+    opening = FSI if any(c.isalpha() for c in value) else LRI
+    return f"{opening}{value}{PDI}"
+
+
 def _short(value: str) -> str:
-    """A cell quoted in a message: cut if long, and isolated (FSI … PDI) so a phone number or
-    an email keeps its left-to-right order inside an Arabic sentence."""
-    value = value if len(value) <= 60 else value[:59] + "…"
-    return f"{FSI}{value}{PDI}"
+    """A cell quoted in a message: cut if long, and isolated."""
+    return _isolated(value if len(value) <= 60 else value[:59] + "…")
 
 
 def _isolate_values(messages: list[str], values: list[str]) -> list[str]:
     """The same isolation for messages written by the shared validators."""
     for value in sorted({v for v in values if v}, key=len, reverse=True):
         # The quotes differ by language (“…”, «…»); the value comes first in either.
-        messages = [
-            m.replace(value, f"{FSI}{value}{PDI}", 1) if FSI not in m else m for m in messages
-        ]
+        messages = [m.replace(value, _isolated(value), 1) if PDI not in m else m for m in messages]
     return messages
 
 
