@@ -119,7 +119,14 @@ def lead_find_existing(*, phones: list[str], email: str) -> Lead | None:
         condition |= Q(email__iexact=email)
     if not condition:
         return None
-    return Lead.objects.filter(condition, merged_into__isnull=True).order_by("created_at").first()
+    found = Lead.objects.filter(condition).order_by("merged_into_id", "created_at").first()
+    # A merged-away lead still carries its phones and email: its person lives on in the lead
+    # it was merged into.
+    seen: set[int] = set()
+    while found is not None and found.merged_into_id is not None and found.pk not in seen:
+        seen.add(found.pk)
+        found = Lead.objects.filter(pk=found.merged_into_id).first()
+    return found
 
 
 def default_stage() -> PipelineStage:

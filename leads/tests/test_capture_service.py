@@ -79,3 +79,17 @@ def test_the_same_phone_in_two_agencies_is_two_leads(agency_a, agency_b):
         assert result.created
         assert Lead.objects.count() == 1
     assert Lead.objects.count() == 1
+
+
+def test_an_inquiry_matching_a_merged_away_lead_joins_the_lead_it_was_merged_into(agency_a):
+    # given two leads, the second merged into the first
+    kept = lead_capture(inquiry=Inquiry(source="website", email="kept@example.com")).lead
+    gone = lead_capture(inquiry=Inquiry(source="website", email="gone@example.com")).lead
+    Lead.objects.filter(pk=gone.pk).update(merged_into=kept)
+
+    # when the merged-away person writes again
+    result = lead_capture(inquiry=Inquiry(source="meta", email="gone@example.com"))
+
+    # then it lands on the kept lead
+    assert not result.created
+    assert result.lead.pk == kept.pk
