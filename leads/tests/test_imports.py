@@ -90,7 +90,9 @@ def test_the_messy_export_imports_what_a_good_importer_should(agency_a):
     assert priya.phones == ["+971525550199"]
     assert priya.budget_max == Decimal("85000.00") and priya.interest == "rent"
 
-    assert Lead.objects.get(full_name="محمد العلي").phones == ["+971559876543"]
+    mohammed = Lead.objects.get(full_name="محمد العلي")
+    assert mohammed.phones == ["+971559876543"]
+    assert mohammed.activities.get().data["message"] == "يفضل إطلالة بحرية"  # the note
     assert Lead.objects.get(full_name="Olga Petrova").phones == ["+79161234567"]
     assert Lead.objects.get(full_name="Olga Petrova").budget_max == Decimal("2500000.00")
     assert Lead.objects.get(full_name="John O'Neil").budget_max == Decimal("4000000.00")
