@@ -5,17 +5,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from leads.imports.mapping import FIELD_CHOICES, mapping_clean
-from leads.imports.parsing import DEFAULT_MAX_BYTES
 
 
 class ImportUploadForm(forms.Form):
+    # The formats and the size limit are explained beside the field in the template.
     file = forms.FileField(
         label=_("Lead file"),
-        help_text=_(
-            "CSV (comma, semicolon or tab; UTF-8, UTF-16 or Arabic Windows) or Excel .xlsx, "
-            "up to %(size)s MB, with a heading row."
-        )
-        % {"size": DEFAULT_MAX_BYTES // (1024 * 1024)},
         error_messages={"required": _("Choose the file to import.")},
     )
 
