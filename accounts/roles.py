@@ -19,6 +19,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "dashboard": ALL_ROLES,
     "profile": ALL_ROLES,
     "leads": STAFF_WHO_WORK_LEADS,
+    "lead_imports": frozenset({Role.ADMIN, Role.MANAGER}),
     "inbox": STAFF_WHO_WORK_LEADS,
     "tasks": STAFF_WHO_WORK_LEADS,
     "reports": frozenset({Role.ADMIN, Role.MANAGER}),

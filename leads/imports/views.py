@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import can, page_requires
+from accounts.roles import page_requires
 from leads.imports import selectors
 from leads.imports.forms import ImportMappingForm, ImportUploadForm
 from leads.imports.parsing import max_upload_bytes, size_check
@@ -29,14 +28,7 @@ STALLED_AFTER_SECONDS = 60
 
 
 def importer_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @page_requires("leads")
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not can(request.membership.role, "import_leads"):
-            return render(request, "403.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+    return page_requires("lead_imports")(view)
 
 
 @require_http_methods(["GET", "POST"])
