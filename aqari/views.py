@@ -33,7 +33,6 @@ def _section(page: str, template: str):
     return view
 
 
-leads_page = _section("leads", "pages/leads.html")
 inbox_page = _section("inbox", "pages/inbox.html")
 tasks_page = _section("tasks", "pages/tasks.html")
 privacy_page = _section("privacy", "pages/privacy.html")
