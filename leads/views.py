@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import can, can_open, page_requires
@@ -36,18 +37,19 @@ from leads.services import pipeline as services
 from leads.services.assignment import lead_assign
 from leads.services.response import lead_record_contact
 
-SOURCE_DETAIL_KEYS = (
-    "form",
-    "form_name",
-    "campaign",
-    "campaign_name",
-    "ad",
-    "ad_name",
-    "page",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-)
+# The source details worth showing on the lead page, with their labels, in this order.
+SOURCE_DETAIL_LABELS = {
+    "form": gettext_lazy("Form"),
+    "form_name": gettext_lazy("Form"),
+    "campaign": gettext_lazy("Campaign"),
+    "campaign_name": gettext_lazy("Campaign"),
+    "ad": gettext_lazy("Ad"),
+    "ad_name": gettext_lazy("Ad"),
+    "page": gettext_lazy("Page"),
+    "utm_source": gettext_lazy("UTM source"),
+    "utm_medium": gettext_lazy("UTM medium"),
+    "utm_campaign": gettext_lazy("UTM campaign"),
+}
 
 
 def _errors_to_form(form, error: ValidationError) -> None:
@@ -273,6 +275,18 @@ def lead_create(request: HttpRequest) -> HttpResponse:
 # --- the lead page ----------------------------------------------------------------------------
 
 
+def _source_details(lead: Lead) -> list[tuple[str, str | int]]:
+    """(label, value) for the known source details, in the order of SOURCE_DETAIL_LABELS; a
+    name and an id of the same thing (form and form_name) show once, by the name."""
+    details = lead.source_details or {}
+    shown: dict[str, str | int] = {}
+    for key, label in SOURCE_DETAIL_LABELS.items():
+        value = details.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            shown[str(label)] = value  # a later *_name replaces its id under the same label
+    return list(shown.items())
+
+
 def _lead_context(request: HttpRequest, lead: Lead, **forms_) -> dict:
     actor = request.membership
     names = selectors.member_names()
@@ -284,11 +298,7 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms_) -> dict:
         "lead": lead,
         "names": names,
         "now_time": timezone.now(),
-        "source_details": [
-            (key.replace("_", " "), value)
-            for key, value in (lead.source_details or {}).items()
-            if key in SOURCE_DETAIL_KEYS and isinstance(value, str | int)
-        ],
+        "source_details": _source_details(lead),
         "overdue": lead_first_response_overdue(lead),
         "timeline": selectors.lead_timeline(lead=lead, names=names),
         "open_tasks": selectors.lead_open_tasks(lead=lead),

@@ -493,6 +493,10 @@ class TimelineEntry:
     task: LeadTask | None = None
     attachment: LeadAttachment | None = None
     actor_name: str = ""
+    # For a stage change: the stages as they are now, so their names show in the reader's
+    # language (and renamed stages under their new name). None when the stage was deleted.
+    from_stage: PipelineStage | None = None
+    to_stage: PipelineStage | None = None
 
 
 def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[TimelineEntry]:
@@ -507,6 +511,13 @@ def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[Ti
     notes = LeadNote.objects.in_bulk(note_ids) if note_ids else {}
     tasks = LeadTask.objects.in_bulk(task_ids) if task_ids else {}
     attachments = LeadAttachment.objects.in_bulk(attachment_ids) if attachment_ids else {}
+    stage_ids = {
+        a.data.get(key)
+        for a in activities
+        if a.kind == LeadActivity.Kind.STAGE
+        for key in ("from_stage_id", "to_stage_id")
+    } - {None}
+    stages = PipelineStage.objects.in_bulk(stage_ids) if stage_ids else {}
     names = names or {}
     return [
         TimelineEntry(
@@ -515,6 +526,8 @@ def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[Ti
             task=tasks.get(a.data.get("task_id")),
             attachment=attachments.get(a.data.get("attachment_id")),
             actor_name=names.get(a.actor_id, "") if a.actor_id else "",
+            from_stage=stages.get(a.data.get("from_stage_id")),
+            to_stage=stages.get(a.data.get("to_stage_id")),
         )
         for a in activities
     ]

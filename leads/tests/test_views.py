@@ -273,6 +273,43 @@ def test_stage_change_and_lost_needs_a_reason(agency_a, client_for):
         assert Lead.objects.get(pk=lead.pk).stage_id == viewing.pk
 
 
+def test_lead_page_names_stages_and_source_details_in_the_readers_language(agency_a, client_for):
+    lead = make_lead(
+        agency_a,
+        assignee_role="agent",
+        source_details={
+            "form_name": "Marina contact page",
+            "utm_source": "google",
+            "x": "not-a-detail-to-show",
+        },
+    )
+    client = client_for(agency_a, "agent")
+    with schema_context(agency_a.schema_name):
+        contacted = PipelineStage.objects.get(name="Contacted")
+    client.post(f"/leads/{lead.pk}/stage/", {"stage": contacted.pk})
+    with schema_context(agency_a.schema_name):
+        # renamed after the move: the timeline shows the stage as it is called now
+        PipelineStage.objects.filter(pk=contacted.pk).update(name="Reached", name_ar="تم الوصول")
+
+    english = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert "Stage changed from New to Reached" in english
+    assert "Form: <bdi>Marina contact page</bdi>" in english
+    assert "UTM source: <bdi>google</bdi>" in english
+    assert "not-a-detail-to-show" not in english
+
+    user = agency_a.users["agent"]
+    user.language = "ar"
+    user.save(update_fields=["language"])
+    try:
+        arabic = client.get(f"/leads/{lead.pk}/").content.decode()
+    finally:
+        user.language = "en"
+        user.save(update_fields=["language"])
+    assert "تغيّرت المرحلة من جديد إلى تم الوصول" in arabic
+    assert "النموذج: <bdi>Marina contact page</bdi>" in arabic
+    assert "form_name" not in arabic and "form name" not in arabic
+
+
 def test_htmx_note_returns_the_card_and_the_timeline_out_of_band(agency_a, client_for):
     lead = make_lead(agency_a, assignee_role="agent")
     response = client_for(agency_a, "agent").post(
