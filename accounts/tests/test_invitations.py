@@ -62,6 +62,8 @@ def test_admin_invites_by_email_and_the_link_works(
     assert response["Location"] == "/settings/team/"
     [email] = emails_to(outbox, "noor@example.test")
     assert "Alpha Homes" in email["subject"]
+    # plain text: nothing HTML-escaped
+    assert "You're invited" in email["subject"] and "weren't expecting" in email["text"]
     assert "Manager" in email["text"]
     assert f"//{agency_a.host}" in email["text"]
     page = client_for(agency_a).get(link_path(email))

@@ -175,7 +175,7 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
     due = services.lead_task_create(
         lead=lead,
         actor=team["agent"],
-        title="Call back about the villa",
+        title="Call back about the villa & Ahmed's offer",
         due_at=timezone.now() + timedelta(minutes=30),
         remind_at=timezone.now() + timedelta(minutes=1),
     )
@@ -198,7 +198,8 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
     emails = outbox("email")
     assert len(emails) == 1
     assert emails[0]["to"] == [agency_a.users["agent"].email]
-    assert "Call back about the villa" in emails[0]["subject"]
+    assert "Call back about the villa & Ahmed's offer" in emails[0]["subject"]  # not escaped
+    assert "Call back about the villa & Ahmed's offer" in emails[0]["text"]
     assert LeadTask.objects.get(pk=due.pk).reminded_at is not None
     assert LeadTask.objects.get(pk=later.pk).reminded_at is None
 
