@@ -88,6 +88,10 @@ COMMUNITIES = (
     "Dubai Hills Estate",
     "Dubai Creek Harbour",
 )
+# One lead in RARE_EVERY lives in a community few ask for (50 at 1,000,000 leads), so the
+# community filter is measured where an index matters, beside a popular one.
+RARE_COMMUNITY = "Al Furjan"
+RARE_EVERY = 20_000
 SOURCES = ("website", "meta", "whatsapp", "website", "meta", "sms", "email", "csv", "api")
 
 
@@ -249,7 +253,9 @@ SELECT
     '{}'::jsonb,
     (ARRAY['buy','rent','off_plan'])[1 + (i %% 3)],
     '', 1 + (i %% 4),
-    ARRAY[(%(communities)s::text[])[1 + (i * 13) %% %(community_count)s]]::varchar(80)[],
+    CASE WHEN i %% %(rare_every)s = 0 THEN ARRAY[%(rare)s]::varchar(80)[]
+         ELSE ARRAY[(%(communities)s::text[])[1 + (i * 13) %% %(community_count)s]]::varchar(80)[]
+    END,
     (500000 + (i %% 40) * 100000)::numeric, (800000 + (i %% 40) * 150000)::numeric, 'AED',
     (%(stages)s::bigint[])[1 + (hashint4(i + 7)::bigint & 2147483647) %% %(stage_count)s],
     '',
@@ -355,6 +361,8 @@ def _load_leads(schema: str, count: int) -> float:
                         "source_count": len(SOURCES),
                         "communities": list(COMMUNITIES),
                         "community_count": len(COMMUNITIES),
+                        "rare": RARE_COMMUNITY,
+                        "rare_every": RARE_EVERY,
                         "stages": stages,
                         "stage_count": len(stages),
                         "members": members,

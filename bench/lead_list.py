@@ -13,7 +13,8 @@ interleaved so a slow-down on the shared machine hits each alike:
 * page 1 at 1,000 leads and at 1,000,000 leads (goal: p95 within 2x);
 * page 5,000 at 1,000,000 leads (25 leads a page, so leads 124,976-125,000), reached by a
   cursor computed once with an OFFSET query (goal: p95 within 1.5x of page 1);
-* page 1 filtered by a stage, for information.
+* page 1 filtered by a stage, by a popular community (a tenth of the leads) and by a rare
+  one (one lead in 20,000), for information.
 
 Results are printed and written to `bench/results/lead_list.json`.
 """
@@ -29,6 +30,7 @@ import time
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlencode
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lead_list.json"
 DEEP_PAGE = 5000
@@ -93,6 +95,8 @@ def run(requests: int) -> dict:
     with schema_context(data.large.schema_name):
         viewing = PipelineStage.objects.get(name="Viewing").pk
     connection.set_schema_to_public()
+    popular = urlencode({"community": lead_data.COMMUNITIES[1]})
+    rare = urlencode({"community": lead_data.RARE_COMMUNITY})
     cursor = deep_cursor(data.large.schema_name, DEEP_PAGE, PAGE_SIZE)
     check_cursor_walk(large)
 
@@ -101,12 +105,16 @@ def run(requests: int) -> dict:
         f"page 1, {data.large.leads:,} leads": (large, "/leads/"),
         f"page {DEEP_PAGE:,}, {data.large.leads:,} leads": (large, f"/leads/?cursor={cursor}"),
         f"stage filter, {data.large.leads:,} leads": (large, f"/leads/?stage={viewing}"),
+        f"community filter, {data.large.leads:,} leads": (large, f"/leads/?{popular}"),
+        f"rare community, {data.large.leads:,} leads": (large, f"/leads/?{rare}"),
     }
+    rare_rows = min(PAGE_SIZE, data.large.leads // lead_data.RARE_EVERY)
     for client, path in pages.values():  # warm caches, templates and connections
+        wanted = rare_rows if path.endswith(rare) else PAGE_SIZE
         for _ in range(10):
             response = client.get(path)
-            if response.status_code != 200 or len(rows_of(response.content.decode())) != PAGE_SIZE:
-                raise SystemExit(f"bench: {path} did not render a full page")
+            if response.status_code != 200 or len(rows_of(response.content.decode())) != wanted:
+                raise SystemExit(f"bench: {path} did not render a page of {wanted} leads")
     samples: dict[str, list[float]] = {label: [] for label in pages}
     for _ in range(requests):
         for label, (client, path) in pages.items():
@@ -145,11 +153,11 @@ def run(requests: int) -> dict:
 def report(results: dict) -> None:
     print()
     print(f"Lead list, {results['requests_per_page']} requests a page (Django test Client)")
-    header = f"{'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
+    header = f"{'page':<40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
     print(header)
     print("-" * len(header))
     for label, row in results["pages"].items():
-        print(f"{label:<34} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['max_ms']:>8.1f}")
+        print(f"{label:<40} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['max_ms']:>8.1f}")
     scale, deep = results["ratio_large_vs_small_p95"], results["ratio_deep_vs_first_p95"]
     print(
         f"p95 at {results['large_leads']:,} vs 1,000 leads: {scale:.2f}x "

@@ -96,6 +96,7 @@ class Lead(models.Model):
             GinIndex(fields=["phones"], name="leads_lead_phones_gin"),
             GinIndex(fields=["search_grams"], name="leads_lead_search_gin"),
             GinIndex(fields=["tags"], name="leads_lead_tags_gin"),
+            GinIndex(fields=["communities"], name="leads_lead_communities_gin"),
             models.Index(fields=["stage", "-created_at", "-id"], name="leads_lead_stage_recent"),
             models.Index(fields=["-created_at", "-id"], name="leads_lead_recent"),
             models.Index(Lower("email"), name="leads_lead_email_lower"),

@@ -170,7 +170,7 @@ _gram_stats: dict[tuple[str, str], GramStats] = {}
 
 def gram_stats(column: str = "search_grams") -> GramStats:
     """Row count and element frequencies of an array column of this agency's leads
-    (`search_grams` or `tags`), from the planner statistics."""
+    (`search_grams`, `tags` or `communities`), from the planner statistics."""
     schema = connection.schema_name
     cached = _gram_stats.get((schema, column))
     if cached is not None and time.monotonic() - cached.read_at < STATS_SECONDS:
@@ -283,14 +283,15 @@ def newest_first_walk():
     return _planner_without(WALK_SETTINGS)
 
 
-def tag_is_rare(tag: str, *, batch: int) -> bool:
-    """Whether a tag filter should go through the tags' GIN index rather than walk the list:
-    PostgreSQL guesses one lead in two hundred for any tag, so for a tag few leads carry it
-    walks the whole table looking for a page of them."""
-    stats = gram_stats("tags")
+def element_is_rare(column: str, value: str, *, batch: int) -> bool:
+    """Whether a filter on one element of an array column (`tags`, `communities`) should go
+    through the column's GIN index rather than walk the list: PostgreSQL guesses one lead in
+    two hundred for any value, so for one few leads carry it walks the whole table looking
+    for a page of them."""
+    stats = gram_stats(column)
     if stats.rows < 10_000:
         return False
-    share = stats.frequencies.get(tag, min(stats.floor, 0.001))
+    share = stats.frequencies.get(value, min(stats.floor, 0.001))
     return share * stats.rows * RANDOM_FETCH_COST < batch / max(share, 1.0 / stats.rows)
 
 
@@ -435,8 +436,10 @@ def lead_page(
     )
     position = Cursor.decode(cursor)
     if not terms.usable:
-        rare_tag = bool(filters.tag) and tag_is_rare(filters.tag, batch=size + 1)
-        with _planner_without(GIN_SETTINGS) if rare_tag else nullcontext():
+        rare = (filters.tag and element_is_rare("tags", filters.tag, batch=size + 1)) or (
+            filters.community and element_is_rare("communities", filters.community, batch=size + 1)
+        )
+        with _planner_without(GIN_SETTINGS) if rare else nullcontext():
             rows = list(after_cursor(base, position)[: size + 1])
         has_more = len(rows) > size
         rows = rows[:size]

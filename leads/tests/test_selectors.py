@@ -162,20 +162,24 @@ def test_cursor_round_trip():
     assert Cursor.decode(Cursor(moment, 42).encode()) == Cursor(moment, 42)
 
 
-def test_a_rare_tag_is_read_through_its_index_with_the_same_result(team, monkeypatch):
+@pytest.mark.parametrize("column", ["tags", "communities"])
+def test_a_rare_tag_or_community_is_read_through_its_index_with_the_same_result(
+    team, monkeypatch, column
+):
     from leads.selectors import leads as selectors
 
-    tagged = capture("050 500 0001", tags=["vip"])
-    capture("050 500 0002", tags=["cold"])
+    wanted = capture("050 500 0001", **{column: ["Al Furjan"]})
+    capture("050 500 0002", **{column: ["JVC"]})
     big = selectors.GramStats(
-        rows=1_000_000.0, frequencies={"cold": 0.3}, floor=0.0001, read_at=float("inf")
+        rows=1_000_000.0, frequencies={"JVC": 0.3}, floor=0.0001, read_at=float("inf")
     )
     monkeypatch.setattr(selectors, "gram_stats", lambda column="search_grams": big)
 
-    assert selectors.tag_is_rare("vip", batch=26)
-    assert not selectors.tag_is_rare("cold", batch=26)
-    page = lead_page(actor=team["manager"], filters=LeadFilters(tag="vip"))
-    assert ids(page) == [tagged.pk]
+    assert selectors.element_is_rare(column, "Al Furjan", batch=26)
+    assert not selectors.element_is_rare(column, "JVC", batch=26)
+    asked = LeadFilters(tag="Al Furjan") if column == "tags" else LeadFilters(community="Al Furjan")
+    page = lead_page(actor=team["manager"], filters=asked)
+    assert ids(page) == [wanted.pk]
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_indexscan")
         assert cursor.fetchone()[0] == "on"
