@@ -15,7 +15,7 @@ urlpatterns = [
     path("capture/", include("leads.capture.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("inbox/", views.inbox_page, name="inbox"),
-    path("tasks/", views.tasks_page, name="tasks"),
+    path("tasks/", include("leads.tasks_urls")),
     path("reports/", views_reports.reports_page, name="reports"),
     path("privacy/", views.privacy_page, name="privacy"),
     path("settings/", account_views.settings_page, name="settings"),

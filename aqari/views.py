@@ -34,7 +34,6 @@ def _section(page: str, template: str):
 
 
 inbox_page = _section("inbox", "pages/inbox.html")
-tasks_page = _section("tasks", "pages/tasks.html")
 privacy_page = _section("privacy", "pages/privacy.html")
 
 

@@ -177,4 +177,7 @@ def test_every_message_in_the_code_is_in_the_catalogue(tmp_path, messages):
     found = parse_po((copy / "locale/ar/LC_MESSAGES/django.po").read_text(encoding="utf-8"))
     known = {(e.msgctxt, e.msgid) for e in messages}
     missing = sorted(e.msgid[:70] for e in found if e.msgid and (e.msgctxt, e.msgid) not in known)
-    assert missing == [], "run `manage.py makemessages -l ar`, translate these, compilemessages"
+    assert not missing, (
+        "run `manage.py makemessages -l ar`, translate these, then compilemessages:\n"
+        + "\n".join(missing)
+    )

@@ -1,0 +1,76 @@
+"""The Tasks page: each person's follow-ups by when they are due, ticked off in place."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.roles import can, page_requires
+from leads.forms import _member_choices
+from leads.selectors import tasks as task_selectors
+from leads.selectors.leads import member_names
+from leads.services import pipeline as services
+
+
+def _board_context(request: HttpRequest, whose: str) -> dict:
+    actor = request.membership
+    names = member_names()
+    sees_all = can(actor.role, "see_all_leads")
+    board = task_selectors.task_board(actor=actor, whose=whose)
+    return {
+        "section": "tasks",
+        "board": board,
+        "groups": [
+            ("overdue", _("Overdue"), board.overdue),
+            ("today", _("Today"), board.today),
+            ("upcoming", _("Coming up"), board.upcoming),
+            ("undated", _("No due date"), board.undated),
+        ],
+        "names": names,
+        "sees_all": sees_all,
+        "people": _member_choices(names) if sees_all else [],
+        "now_time": timezone.now(),
+    }
+
+
+def _tasks_url(whose: str) -> str:
+    url = reverse("tasks")
+    return f"{url}?{urlencode({'whose': whose})}" if whose != "me" else url
+
+
+@require_GET
+@page_requires("tasks")
+def tasks_page(request: HttpRequest) -> HttpResponse:
+    context = _board_context(request, request.GET.get("whose", "me"))
+    if request.htmx and request.htmx.target == "task-board":
+        return render(request, "leads/tasks.html#board", context)
+    return render(request, "leads/tasks.html", context)
+
+
+@require_POST
+@page_requires("tasks")
+def task_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
+    actor = request.membership
+    task = task_selectors.task_for_actor(actor=actor, task_id=task_id)
+    if task is None:
+        raise Http404
+    if task.done_at is None:
+        services.lead_task_complete(task=task, actor=actor)
+        message = _("Task done.")
+    else:
+        services.lead_task_reopen(task=task, actor=actor)
+        message = _("Task reopened.")
+    whose = task_selectors.tasks_whose(actor=actor, whose=request.POST.get("whose", "me"))
+    if request.htmx:
+        context = _board_context(request, whose)
+        context["announce"] = message
+        return render(request, "leads/tasks.html#board", context)
+    messages.success(request, message)
+    return redirect(_tasks_url(whose))
