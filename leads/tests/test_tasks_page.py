@@ -118,3 +118,10 @@ def test_today_ends_at_midnight_in_the_agencys_time_zone(agency_a):
     assert [t.title for t in board.overdue] == ["late"]
     assert [t.title for t in board.today] == ["tonight"]
     assert [t.title for t in board.upcoming] == ["after midnight"]
+
+
+def test_the_dashboards_overdue_figure_opens_the_same_tasks(agency_a, client_for):
+    manager = client_for(agency_a, "manager").get("/").content.decode()
+    agent = client_for(agency_a, "agent").get("/").content.decode()
+    assert 'href="/tasks/?whose=all"' in manager
+    assert 'href="/tasks/"' in agent and "whose=all" not in agent
