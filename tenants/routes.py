@@ -1,0 +1,100 @@
+"""Provider routes (which agency a Meta page, Twilio number or WhatsApp sender belongs to) and
+the webhook events they route, as platform staff manage them from the (English-only) admin."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from leads.phones import phone_normalise
+from tenants.models import Agency, ProviderRoute, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+META_PAGE_ID_RE = re.compile(r"^\d{1,30}$")
+# Twilio writes WhatsApp senders as `whatsapp:+971...`; the route holds the number alone.
+WHATSAPP_PREFIX_RE = re.compile(r"^\s*whatsapp:", re.IGNORECASE)
+RETRYABLE = (WebhookEvent.Status.FAILED, WebhookEvent.Status.RECEIVED)
+
+
+def provider_address_normalise(*, kind: str, address: str) -> str:
+    """The address as the provider's webhooks name it: a Meta page id in digits, a phone number
+    in E.164. Raises ValidationError with a sentence for the person who typed it."""
+    text = (address or "").strip()
+    if kind == ProviderRoute.Kind.META_PAGE:
+        page_id = re.sub(r"\s+", "", text)
+        if not META_PAGE_ID_RE.match(page_id):
+            raise ValidationError(
+                "A Meta page id is digits only, for example 104857600123456. Copy the page's "
+                "id, not its name or web address.",
+                code="invalid_meta_page",
+            )
+        return page_id
+    if kind in (ProviderRoute.Kind.TWILIO_NUMBER, ProviderRoute.Kind.WHATSAPP_SENDER):
+        # No default region: the number may be from any country, so it must say which.
+        return phone_normalise(WHATSAPP_PREFIX_RE.sub("", text), region="ZZ")
+    raise ValidationError("Choose what kind of address this is.", code="invalid_kind")
+
+
+def provider_route_find(*, kind: str, address: str) -> ProviderRoute | None:
+    return ProviderRoute.objects.filter(kind=kind, address=address).select_related("agency").first()
+
+
+@dataclass
+class WebhookRetry:
+    queued: list[int] = field(default_factory=list)
+    already_processed: list[int] = field(default_factory=list)
+    not_retryable: list[int] = field(default_factory=list)
+
+
+@transaction.atomic
+def webhook_events_retry(*, event_ids: Iterable[int], actor_id: int) -> WebhookRetry:
+    """Send failed or stuck Meta events through processing again: back to RECEIVED with a fresh
+    count of attempts, queued on commit by the same path a new delivery takes. Processed events
+    are left alone, as are ignored ones and those of a closed agency (nothing would process
+    them)."""
+    from leads.capture.services import META_PROVIDER, meta_event_queue, webhook_event_hold
+    from leads.capture.tasks import SWEEP_HOLD_SECONDS
+
+    outcome = WebhookRetry()
+    events = (
+        WebhookEvent.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(event_ids))
+        .select_related("agency")
+        .order_by("pk")
+    )
+    for event in events:
+        if event.status == WebhookEvent.Status.PROCESSED:
+            outcome.already_processed.append(event.pk)
+            continue
+        if (
+            event.status not in RETRYABLE
+            or event.provider != META_PROVIDER
+            or event.agency is None
+            or event.agency.status == Agency.Status.TERMINATED
+        ):
+            outcome.not_retryable.append(event.pk)
+            continue
+        event.status = WebhookEvent.Status.RECEIVED
+        event.attempts = 0
+        event.save(update_fields=["status", "attempts"])
+        # Keeps the sweeper (the event arrived long ago) from queuing a second copy.
+        webhook_event_hold(event=event, seconds=SWEEP_HOLD_SECONDS)
+        transaction.on_commit(partial(meta_event_queue, event_id=event.pk))
+        outcome.queued.append(event.pk)
+    logger.info(
+        "webhook events retried",
+        extra={
+            "actor_id": actor_id,
+            "queued": outcome.queued,
+            "already_processed": len(outcome.already_processed),
+            "not_retryable": len(outcome.not_retryable),
+        },
+    )
+    return outcome
