@@ -7,6 +7,7 @@ named partial of the same template.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -352,6 +353,29 @@ def _done(request: HttpRequest, lead: Lead, partial: str, message: str) -> HttpR
     return redirect(_lead_url(lead))
 
 
+def _lead_form_post(
+    request: HttpRequest,
+    lead: Lead,
+    form,
+    *,
+    partial: str,
+    form_name: str,
+    save: Callable[[dict], object],
+    message: str,
+) -> HttpResponse:
+    """A card's form posted on the lead page: a valid form is passed to `save` (the service
+    call) as its cleaned data; a refusal from the service goes onto the form, and an invalid or
+    refused form is shown again in its card as `form_name`."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            return _done(request, lead, partial, message)
+    return _render_lead(request, lead, partial, status=400, **{form_name: form})
+
+
 @require_GET
 @page_requires("leads")
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
@@ -368,20 +392,20 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 @page_requires("leads")
 def lead_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
-    form = forms.StageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_change_stage(
-                lead=lead,
-                stage=PipelineStage.objects.get(pk=form.cleaned_data["stage"]),
-                actor=request.membership,
-                lost_reason=form.cleaned_data["lost_reason"],
-            )
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            return _done(request, lead, "stage", _("Stage changed."))
-    return _render_lead(request, lead, "stage", status=400, stage_form=form)
+    return _lead_form_post(
+        request,
+        lead,
+        forms.StageForm(request.POST),
+        partial="stage",
+        form_name="stage_form",
+        save=lambda data: services.lead_change_stage(
+            lead=lead,
+            stage=PipelineStage.objects.get(pk=data["stage"]),
+            actor=request.membership,
+            lost_reason=data["lost_reason"],
+        ),
+        message=_("Stage changed."),
+    )
 
 
 @require_POST
@@ -410,38 +434,38 @@ def lead_assign_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 @page_requires("leads")
 def lead_note(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
-    form = forms.NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_note_add(
-                lead=lead, actor=request.membership, body=form.cleaned_data["body"]
-            )
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            return _done(request, lead, "note-form", _("Note added."))
-    return _render_lead(request, lead, "note-form", status=400, note_form=form)
+    return _lead_form_post(
+        request,
+        lead,
+        forms.NoteForm(request.POST),
+        partial="note-form",
+        form_name="note_form",
+        save=lambda data: services.lead_note_add(
+            lead=lead, actor=request.membership, body=data["body"]
+        ),
+        message=_("Note added."),
+    )
 
 
 @require_POST
 @page_requires("leads")
 def lead_task_create(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
-    form = forms.TaskForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_task_create(
-                lead=lead,
-                actor=request.membership,
-                title=form.cleaned_data["title"],
-                due_at=form.cleaned_data["due_at"],
-                remind_at=form.cleaned_data["remind_at"],
-            )
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            return _done(request, lead, "tasks", _("Task added."))
-    return _render_lead(request, lead, "tasks", status=400, task_form=form)
+    return _lead_form_post(
+        request,
+        lead,
+        forms.TaskForm(request.POST),
+        partial="tasks",
+        form_name="task_form",
+        save=lambda data: services.lead_task_create(
+            lead=lead,
+            actor=request.membership,
+            title=data["title"],
+            due_at=data["due_at"],
+            remind_at=data["remind_at"],
+        ),
+        message=_("Task added."),
+    )
 
 
 @require_POST
@@ -473,17 +497,17 @@ def lead_attachment_add(request: HttpRequest, lead_id: int) -> HttpResponse:
             [_("This file is over 10 MB. Attach a smaller file, or a compressed PDF.")]
         )
         return _render_lead(request, lead, "attachments", status=413, attachment_form=form)
-    form = forms.AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.lead_attachment_add(
-                lead=lead, actor=request.membership, upload=form.cleaned_data["file"]
-            )
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            return _done(request, lead, "attachments", _("File attached."))
-    return _render_lead(request, lead, "attachments", status=400, attachment_form=form)
+    return _lead_form_post(
+        request,
+        lead,
+        forms.AttachmentForm(request.POST, request.FILES),
+        partial="attachments",
+        form_name="attachment_form",
+        save=lambda data: services.lead_attachment_add(
+            lead=lead, actor=request.membership, upload=data["file"]
+        ),
+        message=_("File attached."),
+    )
 
 
 @require_GET
@@ -513,14 +537,17 @@ def lead_attachment_download(request: HttpRequest, lead_id: int, attachment_id: 
 def lead_tags(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
     form = forms.TagsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_set_tags(lead=lead, actor=request.membership, tags=form.tag_list())
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            return _done(request, lead, "details", _("Tags saved."))
-    return _render_lead(request, lead, "details", status=400, tags_form=form)
+    return _lead_form_post(
+        request,
+        lead,
+        form,
+        partial="details",
+        form_name="tags_form",
+        save=lambda data: services.lead_set_tags(
+            lead=lead, actor=request.membership, tags=form.tag_list()
+        ),
+        message=_("Tags saved."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
