@@ -8,7 +8,12 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from tenants.models import Agency, Domain, ProviderRoute, WebhookEvent
-from tenants.routes import provider_address_normalise, provider_route_find, webhook_events_retry
+from tenants.routes import (
+    meta_events_claim,
+    provider_address_normalise,
+    provider_route_find,
+    webhook_events_retry,
+)
 from tenants.selectors import agencies
 
 
@@ -65,6 +70,12 @@ class AgencyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return agencies()
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ProviderRoute:
+            for route in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                _claim_earlier_deliveries(self, request, route)
+
     def get_readonly_fields(self, request, obj=None):
         # The slug names the schema; renaming it would orphan the schema.
         return (*self.readonly_fields, "slug") if obj else self.readonly_fields
@@ -98,6 +109,10 @@ class ProviderRouteAdmin(admin.ModelAdmin):
         if db_field.name == "agency":
             kwargs["queryset"] = agencies()  # not the platform's own row
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _claim_earlier_deliveries(self, request, obj)
 
 
 @admin.register(WebhookEvent)
@@ -192,13 +207,32 @@ class WebhookEventAdmin(admin.ModelAdmin):
                 request,
                 _plural(
                     len(outcome.not_retryable),
-                    "1 event cannot be retried: it was ignored (no agency had its page, or the "
-                    "agency closed), or nothing processes its provider yet.",
-                    "{count} events cannot be retried: they were ignored (no agency had their "
-                    "page, or the agency closed), or nothing processes their provider yet.",
+                    "1 event cannot be retried: no agency has its page yet (link the page "
+                    "first), its agency closed, or nothing processes its provider yet.",
+                    "{count} events cannot be retried: no agency has their page yet (link the "
+                    "page first), their agency closed, or nothing processes their provider "
+                    "yet.",
                 ),
                 messages.WARNING,
             )
+
+
+def _claim_earlier_deliveries(model_admin, request, route: ProviderRoute) -> None:
+    """A Meta page just linked: the lead-ad deliveries that came for it before are processed
+    now, in the agency it was linked to."""
+    claimed = meta_events_claim(route=route, actor_id=request.user.pk)
+    if claimed:
+        model_admin.message_user(
+            request,
+            _plural(
+                len(claimed),
+                "1 lead-ad delivery received for this page before it was linked was queued "
+                "for processing.",
+                "{count} lead-ad deliveries received for this page before it was linked were "
+                "queued for processing.",
+            ),
+            messages.SUCCESS,
+        )
 
 
 def _plural(count: int, one: str, many: str) -> str:

@@ -3,6 +3,7 @@ the webhook events they route, as platform staff manage them from the (English-o
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from leads.phones import phone_normalise
 from tenants.models import Agency, ProviderRoute, WebhookEvent
@@ -73,6 +75,18 @@ def webhook_events_retry(*, event_ids: Iterable[int], actor_id: int) -> WebhookR
         if event.status == WebhookEvent.Status.PROCESSED:
             outcome.already_processed.append(event.pk)
             continue
+        if _unrouted(event):
+            # Ignored because no agency had linked the page then: route it as it is now.
+            route = provider_route_find(
+                kind=ProviderRoute.Kind.META_PAGE, address=str(event.payload.get("page_id", ""))
+            )
+            if route is not None and route.agency.status != Agency.Status.TERMINATED:
+                event.agency, event.status, event.result = (
+                    route.agency,
+                    WebhookEvent.Status.RECEIVED,
+                    {},
+                )
+                event.save(update_fields=["agency", "status", "result"])
         if (
             event.status not in RETRYABLE
             or event.provider != META_PROVIDER
@@ -98,3 +112,58 @@ def webhook_events_retry(*, event_ids: Iterable[int], actor_id: int) -> WebhookR
         },
     )
     return outcome
+
+
+# Meta keeps a lead ad's answers for 90 days; older deliveries cannot be read any more.
+META_LEAD_DAYS = 90
+
+
+def _unrouted(event: WebhookEvent) -> bool:
+    from leads.capture.services import META_PROVIDER
+
+    return (
+        event.provider == META_PROVIDER
+        and event.status == WebhookEvent.Status.IGNORED
+        and event.agency_id is None
+    )
+
+
+@transaction.atomic
+def meta_events_claim(*, route: ProviderRoute, actor_id: int) -> list[int]:
+    """When a Meta page is linked to an agency, the lead-ad deliveries that arrived for it
+    before (stored, then ignored for want of an agency) are routed to that agency and queued,
+    so no lead of the days before the link is lost. Returns the queued event ids."""
+    from leads.capture.services import META_PROVIDER, meta_event_queue
+
+    if (
+        route.kind != ProviderRoute.Kind.META_PAGE
+        or route.agency.status == Agency.Status.TERMINATED
+    ):
+        return []
+    since = timezone.now() - dt.timedelta(days=META_LEAD_DAYS)
+    events = list(
+        WebhookEvent.objects.select_for_update()
+        .filter(
+            provider=META_PROVIDER,
+            status=WebhookEvent.Status.IGNORED,
+            agency__isnull=True,
+            payload__page_id=route.address,
+            received_at__gte=since,
+        )
+        .order_by("pk")
+    )
+    for event in events:
+        event.agency, event.status, event.result, event.attempts = (
+            route.agency,
+            WebhookEvent.Status.RECEIVED,
+            {},
+            0,
+        )
+        event.save(update_fields=["agency", "status", "result", "attempts"])
+        transaction.on_commit(partial(meta_event_queue, event_id=event.pk))
+    if events:
+        logger.info(
+            "meta events claimed by a new route",
+            extra={"actor_id": actor_id, "route_id": route.pk, "queued": [e.pk for e in events]},
+        )
+    return [event.pk for event in events]

@@ -485,3 +485,56 @@ def test_retry_of_a_processed_event_only_says_so(
     assert callbacks == []
     with schema_context(agency_a.schema_name):
         assert Lead.objects.count() == 1
+
+
+def test_linking_a_page_processes_the_deliveries_that_came_before(
+    staff_client, agency_a, agency_b, meta_settings, django_capture_on_commit_callbacks
+):
+    from leads.capture.services import meta_webhook_receive
+
+    # given a lead ad delivered before anyone linked its page: stored, ignored
+    with django_capture_on_commit_callbacks(execute=True):
+        meta_webhook_receive(payload=webhook_for(LEADGEN_ID))
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.agency_id) == (WebhookEvent.Status.IGNORED, None)
+
+    # when staff link the page to agency A
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"{ROUTES}add/", route_form(agency_a.agency), follow=True)
+
+    # then the delivery became a lead of agency A, and staff were told
+    notes = [str(m) for m in response.context["messages"]]
+    assert any(n.startswith("1 lead-ad delivery received for this page before") for n in notes)
+    event.refresh_from_db()
+    assert (event.status, event.agency_id) == (WebhookEvent.Status.PROCESSED, agency_a.agency.pk)
+    with schema_context(agency_a.schema_name):
+        assert Lead.objects.filter(source_details__leadgen_id=LEADGEN_ID).count() == 1
+    with schema_context(agency_b.schema_name):
+        assert not Lead.objects.exists()
+
+
+def test_retry_routes_an_ignored_delivery_once_its_page_is_linked(
+    staff_client, agency_a, meta_settings, django_capture_on_commit_callbacks
+):
+    from leads.capture.services import meta_webhook_receive
+
+    # given an ignored delivery, and its page linked outside the admin's add form
+    with django_capture_on_commit_callbacks(execute=True):
+        meta_webhook_receive(payload=webhook_for(LEADGEN_ID))
+    event = WebhookEvent.objects.get()
+    refused = retry(staff_client, event)
+    assert any("link the page first" in str(m) for m in refused.context["messages"])
+    ProviderRoute.objects.create(
+        kind=ProviderRoute.Kind.META_PAGE, address=PAGE_ID, agency=agency_a.agency
+    )
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = retry(staff_client, event)
+
+    # then
+    assert "1 event was queued for processing again." in [
+        str(m) for m in response.context["messages"]
+    ]
+    event.refresh_from_db()
+    assert (event.status, event.agency_id) == (WebhookEvent.Status.PROCESSED, agency_a.agency.pk)
