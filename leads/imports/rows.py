@@ -11,12 +11,14 @@ Nothing here touches the database: rows are cleaned in worker processes (see pip
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.imports import mapping as m
 from leads.models import Interest, Source
@@ -491,6 +493,37 @@ def _isolate_values(messages: list[str], values: list[str]) -> list[str]:
     return messages
 
 
+# Optional cells read by a tolerant parser: the mapped column, the Inquiry field it fills, the
+# parser, and the problem reported when the parser can't read the cell (the row is still imported,
+# without that value). Translated when reported, so a row that reads well costs no lookup.
+_OPTIONAL_READERS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
+    (
+        m.BEDROOMS,
+        "bedrooms",
+        bedrooms_parse,
+        gettext_noop("“%(value)s” is not a number of bedrooms we can read, so it was left out."),
+    ),
+    (
+        m.INTEREST,
+        "interest",
+        interest_parse,
+        gettext_noop("“%(value)s” is not buy, rent or off-plan, so it was left out."),
+    ),
+    (
+        m.NATIONALITY,
+        "nationality",
+        nationality_parse,
+        gettext_noop("“%(value)s” is not a nationality we know, so it was left out."),
+    ),
+    (
+        m.LANGUAGE,
+        "preferred_language",
+        language_parse,
+        gettext_noop("“%(value)s” is not a language we know, so it was left out."),
+    ),
+)
+
+
 def row_to_inquiry(values: list[str], plan: RowPlan) -> tuple[Inquiry, list[str], str]:
     """Read the mapped cells into an Inquiry (not validated yet) and the problems met on the way
     with the optional fields (each left out, never a reason to reject the row)."""
@@ -547,38 +580,13 @@ def row_to_inquiry(values: list[str], plan: RowPlan) -> tuple[Inquiry, list[str]
         inquiry.budget_min = inquiry.budget_max = None
         inquiry.budget_currency = ""
 
-    if cell := _first(found, m.BEDROOMS):
-        try:
-            inquiry.bedrooms = bedrooms_parse(cell)
-        except ValueError:
-            problems.append(
-                _("“%(value)s” is not a number of bedrooms we can read, so it was left out.")
-                % {"value": _short(cell)}
-            )
-    if cell := _first(found, m.INTEREST):
-        try:
-            inquiry.interest = interest_parse(cell)
-        except ValueError:
-            problems.append(
-                _("“%(value)s” is not buy, rent or off-plan, so it was left out.")
-                % {"value": _short(cell)}
-            )
-    if cell := _first(found, m.NATIONALITY):
-        try:
-            inquiry.nationality = nationality_parse(cell)
-        except ValueError:
-            problems.append(
-                _("“%(value)s” is not a nationality we know, so it was left out.")
-                % {"value": _short(cell)}
-            )
-    if cell := _first(found, m.LANGUAGE):
-        try:
-            inquiry.preferred_language = language_parse(cell)
-        except ValueError:
-            problems.append(
-                _("“%(value)s” is not a language we know, so it was left out.")
-                % {"value": _short(cell)}
-            )
+    for key, field_name, parse, left_out in _OPTIONAL_READERS:
+        if cell := _first(found, key):
+            try:
+                setattr(inquiry, field_name, parse(cell))
+            except ValueError:
+                # The field keeps what it had (a rent budget may already have set the interest).
+                problems.append(_(left_out) % {"value": _short(cell)})
     inquiry.property_type = " ".join(_first(found, m.PROPERTY_TYPE).split())[:40]
     communities: list[str] = []
     for cell in found.get(m.COMMUNITY, []):
