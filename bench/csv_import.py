@@ -375,6 +375,7 @@ def ours(schema: str, path: Path) -> dict:
 
 # --- the baselines ------------------------------------------------------------------------------
 
+# The raw COPY fills leads_lead; STAGING_COLUMNS adds row_no, root_no, message, original_source.
 LEAD_FIELDS = (
     "full_name",
     "phones",
