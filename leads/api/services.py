@@ -19,7 +19,7 @@ from leads.services.assignment import lead_assign
 from leads.services.capture import (
     CaptureResult,
     Inquiry,
-    _identity_lock,
+    identity_lock,
     lead_capture,
     lead_refresh_search,
 )
@@ -110,7 +110,7 @@ def lead_update_details(
     if email and email != lead.email.lower():
         new_identities.append(email)
     if new_identities:
-        _identity_lock(new_identities)
+        identity_lock(new_identities)
         _refuse_duplicates(lead=lead, phones=phones, email=email)
 
     lead.phones = phones

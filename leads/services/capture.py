@@ -97,7 +97,7 @@ def inquiry_clean(inquiry: Inquiry, *, region: str) -> Inquiry:
 IMPORT_LOCK = "leads:import"
 
 
-def _identity_lock(keys: list[str]) -> None:
+def identity_lock(keys: list[str]) -> None:
     """Serialise captures of the same person within this agency, so two deliveries at once
     cannot both create a lead (transaction-scoped advisory locks)."""
     with connection.cursor() as cursor:
@@ -147,7 +147,7 @@ def lead_capture(
     *, inquiry: Inquiry, actor: Membership | None = None, region: str = "AE"
 ) -> CaptureResult:
     inquiry = inquiry_clean(inquiry, region=region)
-    _identity_lock([*inquiry.phones, inquiry.email] if inquiry.email else inquiry.phones)
+    identity_lock([*inquiry.phones, inquiry.email] if inquiry.email else inquiry.phones)
     existing = lead_find_existing(phones=inquiry.phones, email=inquiry.email)
     if existing is not None:
         _lead_absorb_inquiry(lead=existing, inquiry=inquiry, actor=actor)
