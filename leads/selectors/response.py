@@ -12,13 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.roles import can
 from leads.models import Lead, PipelineStage
-
-
-def _visible_leads(actor: Membership) -> QuerySet[Lead]:
-    leads = Lead.objects.filter(merged_into__isnull=True)
-    if can(actor.role, "see_all_leads"):
-        return leads
-    return leads.filter(assignee=actor)
+from leads.selectors.leads import leads_visible
 
 
 def first_response_target() -> timedelta:
@@ -62,7 +56,7 @@ def leads_awaiting_first_response(
     """The actor's leads past the agency's first-response target without a contact, the
     longest waiting first."""
     return (
-        _visible_leads(actor)
+        leads_visible(actor=actor)
         .filter(first_response_overdue_q(now=now))
         .select_related("stage", "assignee")
         .order_by("created_at", "id")
