@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from leads import budgets
+from leads.budgets import ARABIC_DIGITS
 from leads.models import Interest
 from leads.services import Inquiry
 
@@ -61,40 +63,6 @@ LANGUAGE_WORDS = {
     "en": {"en", "english", "انجليزي", "الإنجليزية", "الانجليزية"},
     "ar": {"ar", "arabic", "عربي", "العربية"},
 }
-CURRENCY_WORDS = {
-    "AED": ("aed", "dhs", "dh", "درهم"),
-    "USD": ("usd", "$"),
-    "EUR": ("eur", "€"),
-    "GBP": ("gbp", "£"),
-    "SAR": ("sar", "ريال"),
-    "QAR": ("qar",),
-    "KWD": ("kwd",),
-    "BHD": ("bhd",),
-    "OMR": ("omr",),
-    "INR": ("inr", "₹"),
-}
-MULTIPLIERS = {
-    "k": 1_000,
-    "thousand": 1_000,
-    "ألف": 1_000,
-    "الف": 1_000,
-    "m": 1_000_000,
-    "mn": 1_000_000,
-    "mil": 1_000_000,
-    "million": 1_000_000,
-    "مليون": 1_000_000,
-    "b": 1_000_000_000,
-    "bn": 1_000_000_000,
-    "billion": 1_000_000_000,
-}
-ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٬٫", "01234567890123456789,.")
-AMOUNT_RE = re.compile(
-    r"(\d+(?:[.,]\d+)*)\s*(thousand|million|billion|mil|mn|bn|k|m|b|ألف|الف|مليون)?(?![a-z])",
-    re.IGNORECASE,
-)
-FROM_RE = re.compile(
-    r"\b(?:from|above|over|starting|min(?:imum)?)\b|>|أكثر من|ابتداء|^\s*من\b", re.IGNORECASE
-)
 STUDIO_RE = re.compile(r"studio|استوديو|ستوديو", re.IGNORECASE)
 FIRST_INT_RE = re.compile(r"\d+")
 KEY_RE = re.compile(r"[^\w]+", re.UNICODE)
@@ -129,56 +97,14 @@ class ParsedFields:
     honeypot_filled: bool = False
 
 
-def _amount(number: str, suffix: str | None) -> Decimal | None:
-    text = number
-    if "," in text and "." in text:
-        text = text.replace(",", "")
-    elif text.count(",") == 1 and len(text.split(",")[1]) != 3:
-        text = text.replace(",", ".")
-    else:
-        text = text.replace(",", "")
-        if text.count(".") > 1:
-            text = text.replace(".", "")
-    try:
-        value = Decimal(text) * MULTIPLIERS.get((suffix or "").lower(), 1)
-        # Whole amounts: a budget has no fils, and the column keeps at most two decimals.
-        return value.quantize(Decimal("1")) if value < Decimal("1e15") else value
-    except InvalidOperation:
-        return None
-
-
 def budget_parse(text: str, *, default_currency: str) -> tuple[Decimal | None, Decimal | None, str]:
-    """`AED 3M - 5M` → (3000000, 5000000, "AED"); `up to 1.2m` → (None, 1200000, default).
-    Raises ValueError when there is no amount to read."""
-    plain = (text or "").translate(ARABIC_DIGITS).strip()
-    lowered = plain.lower()
-    currency = default_currency
-    for code, words in CURRENCY_WORDS.items():
-        if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", lowered) for w in words):
-            currency = code
-            break
-    matches = list(AMOUNT_RE.finditer(plain))
-    if not matches or len(matches) > 2:
+    """`AED 3M - 5M` → (3000000, 5000000, "AED"); `up to 1.2m` → (None, 1200000, default), as
+    `leads.budgets` reads it. Raises ValueError when there is no amount to read (a placeholder
+    such as "n/a" included), so the answer is kept word for word in the message."""
+    budget = budgets.budget_parse(text, currency=default_currency)
+    if budget is None:
         raise ValueError("no amount")
-    amounts = [_amount(m.group(1), m.group(2)) for m in matches]
-    if any(a is None for a in amounts):
-        raise ValueError("no amount")
-    if len(amounts) == 2 and not matches[0].group(2) and matches[1].group(2):
-        # "3 - 5M": the unit written once applies to both ends.
-        first = _amount(matches[0].group(1), matches[1].group(2))
-        if amounts[0] < 1000 and first is not None:
-            amounts[0] = first
-    if any(a <= 0 or a >= Decimal("1e12") for a in amounts):
-        raise ValueError("out of range")
-    if len(amounts) == 2:
-        low, high = sorted(amounts)
-        return low, high, currency
-    # One amount is the most they will spend, unless it says "from" or "2M+".
-    before = plain[: matches[0].start()]
-    after = plain[matches[0].end() :]
-    if FROM_RE.search(before) or after.strip().startswith("+"):
-        return amounts[0], None, currency
-    return None, amounts[0], currency
+    return budget.low, budget.high, budget.currency
 
 
 def bedrooms_parse(text: str) -> int:

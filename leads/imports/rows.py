@@ -1,9 +1,10 @@
 """One row of a lead file → one validated inquiry, or the reasons it can't be imported.
 
-Values are read tolerantly ("1,200,000", "85000/yr", "3.5M", "Studio", "Emirati", "شراء") and
-then validated by `leads.services.inquiry_clean`, the same rules every other source passes. A
-row keeps what is valid: a bad email beside a good phone is dropped and reported, the lead is
-still imported. A row with no usable phone or email is rejected with every reason.
+Values are read tolerantly ("1,200,000", "85000/yr", "3.5M", "Studio", "Emirati", "شراء"; budgets
+by `leads.budgets`, as web forms' are) and then validated by `leads.services.inquiry_clean`, the
+same rules every other source passes. A row keeps what is valid: a bad email beside a good
+phone is dropped and reported, the lead is still imported. A row with no usable phone or email
+is rejected with every reason.
 
 Nothing here touches the database: rows are cleaned in worker processes (see pipeline.py).
 """
@@ -13,13 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from leads.budgets import ARABIC_DIGITS, BudgetError, budget_parse
 from leads.imports import mapping as m
 from leads.models import Interest, Source
 from leads.phones import phone_normalise
@@ -28,7 +29,6 @@ from leads.services import Inquiry, inquiry_clean
 
 MAX_PHONES = 10
 MAX_EMAIL_LENGTH = 254  # Lead.email
-MAX_BUDGET = Decimal("999999999999.99")  # numeric(14, 2)
 MAX_BEDROOMS = 50
 MAX_COMMUNITIES = 10
 MAX_MESSAGE = 2000
@@ -42,7 +42,6 @@ def _normal(text: str) -> str:
     return search_normalise(text)
 
 
-ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 LIST_SEPARATORS = re.compile(r"\s*[,;|/،؛]\s*")
 PHONE_SEPARATORS = re.compile(r"\s*(?:[,;|/،؛]|\bor\b|\bأو\b)\s*", re.IGNORECASE)
@@ -82,109 +81,6 @@ class CleanRow:
 
 
 # --- tolerant value readers ---------------------------------------------------------------
-
-_MULTIPLIERS = {
-    "k": Decimal(1_000),
-    "thousand": Decimal(1_000),
-    "ألف": Decimal(1_000),
-    "الف": Decimal(1_000),
-    "m": Decimal(1_000_000),
-    "mn": Decimal(1_000_000),
-    "mln": Decimal(1_000_000),
-    "mil": Decimal(1_000_000),
-    "million": Decimal(1_000_000),
-    "مليون": Decimal(1_000_000),
-    "b": Decimal(1_000_000_000),
-    "bn": Decimal(1_000_000_000),
-    "billion": Decimal(1_000_000_000),
-    "مليار": Decimal(1_000_000_000),
-}
-_AMOUNT = re.compile(
-    r"(\d[\d,.' \u00a0]*\d|\d)\s*"
-    r"(thousand|million|billion|mln|mil|mn|bn|k|m|b|ألف|الف|مليون|مليار)?(?![a-z])",
-    re.IGNORECASE,
-)
-_RANGE = re.compile(r"\d\s*[kmb]?\s*(?:-|–|—|~|\bto\b|إلى|الى)\s*\d", re.IGNORECASE)
-_PER_YEAR = re.compile(
-    r"/\s*(?:yr|year|y|annum|pa)\b|\bper\s+(?:year|annum)|\byearly\b|\bannual(?:ly)?\b|\bp\.?a\b"
-    r"|سنوي|سنويا|بالسنة|في السنة",
-    re.IGNORECASE,
-)
-_PER_MONTH = re.compile(
-    r"/\s*(?:mo|month|m)\b|\bper\s+month|\bmonthly\b|\bpcm\b|شهري|شهريا|بالشهر|في الشهر",
-    re.IGNORECASE,
-)
-
-
-def _number(text: str) -> Decimal:
-    digits = re.sub(r"[ '\u00a0]", "", text)
-    if "," in digits and "." in digits:
-        if digits.rfind(",") > digits.rfind("."):  # 1.200.000,50
-            digits = digits.replace(".", "").replace(",", ".")
-        else:  # 1,200,000.50
-            digits = digits.replace(",", "")
-    elif "," in digits:
-        parts = digits.split(",")
-        if all(len(p) == 3 for p in parts[1:]):
-            digits = "".join(parts)
-        else:  # 3,5
-            digits = ".".join(parts) if len(parts) == 2 else "".join(parts)
-    elif digits.count(".") > 1:
-        digits = digits.replace(".", "")
-    return Decimal(digits)
-
-
-class BudgetError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Budget:
-    low: Decimal | None
-    high: Decimal | None
-    currency: str
-    rent: bool
-
-
-@lru_cache(maxsize=8192)
-def budget_parse(text: str, *, currency: str) -> Budget | None:
-    """ "1,200,000", "AED 4,000,000", "3.5M", "85000/yr", "1.2-1.5M", "٢٥٠٠٠٠٠ درهم".
-    None for an empty cell; BudgetError when no amount can be read."""
-    raw = " ".join((text or "").translate(ARABIC_DIGITS).split())
-    if not raw or raw in {"-", "–", "n/a", "N/A", "NA", "غير محدد"}:
-        return None
-    amounts: list[Decimal] = []
-    suffixes: list[Decimal | None] = []
-    for match in _AMOUNT.finditer(raw):
-        try:
-            amounts.append(_number(match.group(1)))
-        except InvalidOperation:
-            continue
-        suffix = (match.group(2) or "").lower()
-        suffixes.append(_MULTIPLIERS.get(suffix))
-    if not amounts:
-        raise BudgetError(raw)
-    if len(amounts) >= 2 and _RANGE.search(raw):
-        low, high = amounts[0], amounts[1]
-        low_unit, high_unit = suffixes[0], suffixes[1]
-        # "1-1.5M": the unit after the second amount is the unit of both.
-        low = low * (low_unit or high_unit or 1)
-        high = high * (high_unit or 1)
-    else:
-        low, high = None, amounts[0] * (suffixes[0] or 1)
-    values = [v for v in (low, high) if v is not None]
-    if any(v <= 0 or v > MAX_BUDGET for v in values):
-        raise BudgetError(raw)
-    if low is not None and high is not None and low > high:
-        low, high = high, low
-    quantum = Decimal("0.01")
-    return Budget(
-        low=low.quantize(quantum) if low is not None else None,
-        high=high.quantize(quantum) if high is not None else None,
-        currency=m.currency_in(raw) or currency,
-        rent=bool(_PER_YEAR.search(raw) or _PER_MONTH.search(raw)),
-    )
-
 
 _STUDIO = {"studio", "st", "استوديو", "ستوديو", "استديو"}
 
@@ -565,7 +461,7 @@ def row_to_inquiry(values: list[str], plan: RowPlan) -> tuple[Inquiry, list[str]
         if key == m.BUDGET_MIN:
             inquiry.budget_min = budget.high if budget.low is None else budget.low
         elif key == m.BUDGET_MAX:
-            inquiry.budget_max = budget.high
+            inquiry.budget_max = budget.high if budget.high is not None else budget.low
         else:
             inquiry.budget_min, inquiry.budget_max = budget.low, budget.high
         inquiry.budget_currency = budget.currency
