@@ -40,6 +40,12 @@ _AMOUNT = re.compile(
     r"(thousand|million|billion|mln|mil|mn|bn|k|m|b|ألف|الف|مليون|مليار)?(?![a-z])",
     re.IGNORECASE,
 )
+# A number that counts rooms or area, not money: "AED 1.2M (2 BR)", "1,200 sqft".
+_NOT_MONEY = re.compile(
+    r"\s*(?:br|bed|beds|bedroom|bedrooms|bhk|rooms?|sq\.?\s*ft|sqft|sqm|m2|m²|غرف|غرفة|غرفتين"
+    r"|قدم|متر)(?![a-z])",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(r"\d\s*[kmb]?\s*(?:-|–|—|~|\bto\b|إلى|الى)\s*\d", re.IGNORECASE)
 _FROM = re.compile(
     r"\b(?:from|above|over|starting|min(?:imum)?)\b|>|أكثر من|ابتداء|^\s*من\b", re.IGNORECASE
@@ -141,6 +147,8 @@ def budget_parse(text: str, *, currency: str) -> Budget | None:
     amounts: list[Decimal] = []
     units: list[Decimal | None] = []
     for match in _AMOUNT.finditer(raw):
+        if _NOT_MONEY.match(raw, match.end(1)):
+            continue
         try:
             amounts.append(_number(match.group(1)))
         except InvalidOperation:
@@ -149,6 +157,13 @@ def budget_parse(text: str, *, currency: str) -> Budget | None:
         units.append(_MULTIPLIERS.get((match.group(2) or "").lower()))
     if not amounts:
         raise BudgetError(raw)
+    if len(amounts) == 2 and not _RANGE.search(raw):
+        # Without a range word, a bare small number beside a real amount is not money
+        # ("1.2M, 3 kids"): keep the amount.
+        small = [i for i in (0, 1) if units[i] is None and amounts[i] < 1000]
+        if len(small) == 1:
+            keep = 1 - small[0]
+            matches, amounts, units = [matches[keep]], [amounts[keep]], [units[keep]]
     low: Decimal | None
     high: Decimal | None
     # Two amounts are a range, however they are joined; of more, the first two are, when a

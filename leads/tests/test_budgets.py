@@ -32,6 +32,12 @@ def amount(text: str | None) -> Decimal | None:
         ("between 1M and 2M", "1000000", "2000000", "AED"),
         ("US$ 2M", None, "2000000", "USD"),
         ("1M INR", None, "1000000", "INR"),
+        ("AED 1.2M (2 BR)", None, "1200000", "AED"),
+        ("1.5M, 3 bedrooms", None, "1500000", "AED"),
+        ("2 غرف حتى 900 ألف", None, "900000", "AED"),
+        ("1,200 sqft, up to 2M", None, "2000000", "AED"),
+        ("1.2M for 2", None, "1200000", "AED"),
+        ("120 m2 up to 900k", None, "900000", "AED"),
     ],
 )
 def test_budgets_are_read_the_way_people_write_them(text, low, high, currency):
