@@ -75,7 +75,7 @@ def _stage_choices(*, include_hidden: bool = False, blank: str | None = None) ->
     return [("", blank), *choices] if blank is not None else choices
 
 
-def _member_choices(names: dict[int, str]) -> list[tuple[str, str]]:
+def member_choices(names: dict[int, str]) -> list[tuple[str, str]]:
     members = Membership.objects.filter(
         is_active=True, role__in=["agent", "manager", "admin"]
     ).order_by("role", "id")
@@ -134,7 +134,7 @@ class LeadFilterForm(forms.Form):
         self.fields["stage"].choices = _stage_choices(include_hidden=True, blank=_("Any stage"))
         assignees = [("", _("Anyone")), ("me", _("Me"))]
         if can(actor.role, "see_all_leads"):
-            assignees += [("none", _("Unassigned")), *_member_choices(names)]
+            assignees += [("none", _("Unassigned")), *member_choices(names)]
         else:
             del self.fields["assignee"]
         if "assignee" in self.fields:
@@ -210,7 +210,7 @@ class BulkForm(forms.Form):
         self.fields["lead"].choices = [
             (value, value) for value in (self.data.getlist("lead") if self.is_bound else [])
         ]
-        self.fields["assignee"].choices = [("none", _("No one")), *_member_choices(names)]
+        self.fields["assignee"].choices = [("none", _("No one")), *member_choices(names)]
         self.fields["stage"].choices = _stage_choices(blank="")
         actions = []
         for value, label in self.fields["action"].choices:

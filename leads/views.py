@@ -312,7 +312,7 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms_) -> dict:
         "tags_form": forms_.get("tags_form")
         or forms.TagsForm(initial={"tags": ", ".join(lead.tags)}),
         "assign_form": forms_.get("assign_form"),
-        "members": forms._member_choices(names) if can(actor.role, "assign_leads") else [],
+        "members": forms.member_choices(names) if can(actor.role, "assign_leads") else [],
         "can_assign": can(actor.role, "assign_leads"),
         "contact_channels": forms.ContactForm.base_fields["channel"].choices,
     }

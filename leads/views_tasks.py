@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can, page_requires
-from leads.forms import _member_choices
+from leads.forms import member_choices
 from leads.selectors import tasks as task_selectors
 from leads.selectors.leads import member_names
 from leads.services import pipeline as services
@@ -35,7 +35,7 @@ def _board_context(request: HttpRequest, whose: str) -> dict:
         ],
         "names": names,
         "sees_all": sees_all,
-        "people": _member_choices(names) if sees_all else [],
+        "people": member_choices(names) if sees_all else [],
         "now_time": timezone.now(),
     }
 

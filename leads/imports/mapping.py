@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leads.budgets import currency_named
 from leads.search import search_normalise
 
 FULL_NAME = "full_name"
@@ -379,32 +380,6 @@ def mapping_clean(mapping: list[str], headers: list[str]) -> list[str]:
     return list(mapping)
 
 
-_CURRENCY_WORDS = {
-    "aed": "AED",
-    "dhs": "AED",
-    "dh": "AED",
-    "درهم": "AED",
-    "د.إ": "AED",
-    "sar": "SAR",
-    "ريال": "SAR",
-    "usd": "USD",
-    "$": "USD",
-    "دولار": "USD",
-    "eur": "EUR",
-    "€": "EUR",
-    "gbp": "GBP",
-    "£": "GBP",
-    "qar": "QAR",
-    "kwd": "KWD",
-    "bhd": "BHD",
-    "omr": "OMR",
-}
-
-
 def currency_in(text: str) -> str:
-    """A currency named in a heading or a value: "Budget (AED)", "درهم", "$"."""
-    lowered = (text or "").lower()
-    for word in re.findall(r"[a-z]{2,3}|[$€£]|[\u0600-\u06ff.]+", lowered):
-        if word in _CURRENCY_WORDS:
-            return _CURRENCY_WORDS[word]
-    return ""
+    """A currency named in a heading: "Budget (AED)", "الميزانية (درهم)", "Price $"."""
+    return currency_named(text)
