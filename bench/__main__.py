@@ -1,4 +1,5 @@
-"""`python -m bench`: run every benchmark (today: agency creation, clone vs migrate)."""
+"""`python -m bench`: run every benchmark: agency creation (clone vs migrate), the lead list,
+search, and CSV import."""
 
 from __future__ import annotations
 
