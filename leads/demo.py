@@ -36,6 +36,7 @@ DEMO_AGENTS = [
     ("sara.agent@demo.aqari.test", "Sara Al Hashimi"),
     ("james.agent@demo.aqari.test", "James Carter"),
 ]
+ARABIC_SPEAKING_AGENTS = ("Ahmed Khalil", "Sara Al Hashimi")
 
 ARABIC_FIRST = [
     "محمد",
@@ -383,3 +384,35 @@ def leads_demo_seed(count: int = 500) -> int:
         added += 1
     logger.info("demo leads seeded", extra={"count": added})
     return added
+
+
+def assignment_rules_demo_seed() -> int:
+    """Two rules a Dubai brokerage would start with, unless the demo already has rules: Arabic
+    speakers go to the Arabic-speaking agents, everyone else to every agent in turn. Returns
+    how many were added."""
+    from accounts.models import User
+    from leads.models import AssignmentRule
+    from leads.services.assignment import assignment_rule_save
+
+    if AssignmentRule.objects.exists():
+        return 0
+    admin = Membership.objects.filter(role=Role.ADMIN, is_active=True).order_by("id").first()
+    agents = _demo_agents()
+    if admin is None or not agents:
+        return 0
+    by_user = {m.user_id: m for m in agents}
+    arabic_speakers = [
+        by_user[user.pk]
+        for user in User.objects.filter(pk__in=by_user, full_name__in=ARABIC_SPEAKING_AGENTS)
+    ]
+    if arabic_speakers:
+        assignment_rule_save(
+            actor=admin,
+            name="Arabic speakers",
+            position=1,
+            languages=["ar"],
+            agents=arabic_speakers,
+        )
+    assignment_rule_save(actor=admin, name="Everyone, in turn", position=2, agents=agents)
+    logger.info("demo assignment rules seeded")
+    return 1 + bool(arabic_speakers)

@@ -27,7 +27,7 @@ def demo_seed() -> bool:
     from accounts import selectors as account_selectors
     from accounts import services as account_services
     from accounts.models import Membership
-    from leads.demo import leads_demo_seed
+    from leads.demo import assignment_rules_demo_seed, leads_demo_seed
     from tenants.models import Agency
     from tenants.services import agency_create
 
@@ -55,6 +55,7 @@ def demo_seed() -> bool:
                 account_services.membership_create(user=user, role=role)
                 added = True
         added = leads_demo_seed() > 0 or added
+        added = assignment_rules_demo_seed() > 0 or added
     _, email, password = PLATFORM_LOGIN
     if account_selectors.user_by_email(email=email) is None:
         account_services.user_create(

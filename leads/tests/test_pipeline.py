@@ -484,3 +484,16 @@ def test_demo_seed_is_realistic_and_runs_once(team):
     oldest = min(lead.created_at for lead in leads)
     assert timezone.now() - oldest > timedelta(days=7)
     assert Membership.objects.filter(role="agent").count() >= 4
+
+
+def test_demo_assignment_rules_are_seeded_once_and_never_over_an_agencys_own(team):
+    from leads.demo import assignment_rules_demo_seed
+    from leads.models import AssignmentRule
+
+    assert assignment_rules_demo_seed() == 2
+    assert assignment_rules_demo_seed() == 0
+    rules = list(AssignmentRule.objects.order_by("position"))
+    assert [r.name for r in rules] == ["Arabic speakers", "Everyone, in turn"]
+    assert rules[0].languages == ["ar"] and rules[0].agents.count() == 2
+    lead = capture(preferred_language="ar")  # a new lead is assigned as it arrives
+    assert lead.assignee in set(rules[0].agents.all())
