@@ -97,10 +97,20 @@ class SearchTerms:
         return bool(self.grams)
 
 
+def _calling_code() -> str:
+    """The agency's country calling code ("971" in the UAE), as phones are stored after it."""
+    import phonenumbers
+
+    country = getattr(getattr(connection, "tenant", None), "country", None) or "AE"
+    return str(phonenumbers.country_code_for_region(country) or 971)
+
+
 def search_terms(query: str) -> SearchTerms:
     """Phones are stored as E.164 digits (`971501234567`), so a query that looks like a phone
     becomes one run of digits, without the `00` or `0` people type before a number:
-    `050 123`, `+971 50` and `00971 50` all search digits that appear in the stored form."""
+    `050 123`, `+971 50` and `00971 50` all search digits that appear in the stored form; `050`
+    alone, too short once its `0` is gone, searches numbers of the agency's country starting
+    `97150`."""
     text = (query or "").strip()
     if not text:
         return SearchTerms((), ())
@@ -112,6 +122,10 @@ def search_terms(query: str) -> SearchTerms:
             digits = digits[2:]
         elif digits.startswith("0"):
             digits = digits[1:]
+            if len(digits) < 3:
+                # "050", "05": the start of a number of the agency's country, typed the local
+                # way. Too short alone, but anchored after the country code it narrows well.
+                digits = _calling_code() + digits
         words: tuple[str, ...] = (digits,) if digits else ()
     else:
         words = tuple(dict.fromkeys(search_normalise(text).split()))

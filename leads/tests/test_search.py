@@ -80,6 +80,15 @@ def test_grams_from_different_words_are_not_a_match(manager, people):
     assert found(manager, "anma") == set()
 
 
+@pytest.mark.parametrize("query, who", [("050", "ahmed"), ("٠٥٠", "ahmed"), ("05", "all")])
+def test_a_local_prefix_alone_finds_the_numbers_that_start_with_it(manager, people, query, who):
+    # "050" is +971 50...; "05" every UAE mobile. Neither is "50" anywhere in a number.
+    expected = {p.pk for p in people.values()} if who == "all" else {people[who].pk}
+    page = lead_page(actor=manager, filters=LeadFilters(query=query), size=50)
+    assert not page.search_too_short
+    assert {lead.pk for lead in page.leads} == expected
+
+
 def test_nothing_matches_and_short_queries_ask_for_more(manager, people):
     assert found(manager, "zzzz") == set()
     page = lead_page(actor=manager, filters=LeadFilters(query="kh"))
