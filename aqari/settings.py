@@ -157,6 +157,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Imports and assignment emails whose queued task was lost (leads.sweep_tasks).
+    "lost-work-sweep": {
+        "task": "leads.sweep_tasks.lost_work_dispatch",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
 }
 
 

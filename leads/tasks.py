@@ -31,7 +31,7 @@ def lead_assignment_notify(self, activity_id: int) -> None:
             .filter(pk=activity_id, kind=LeadActivity.Kind.ASSIGNED)
             .first()
         )
-        if activity is None or activity.data.get("notified_at"):
+        if activity is None or activity.data.get("notified_at") or activity.data.get("notice"):
             return
         lead = activity.lead
         assignee_id = activity.data.get("assignee_id")
@@ -41,6 +41,9 @@ def lead_assignment_notify(self, activity_id: int) -> None:
         membership = Membership.objects.filter(pk=assignee_id, is_active=True).first()
         user = User.objects.filter(pk=membership.user_id).first() if membership else None
         if user is None or not user.is_active:
+            # No one to write to: say so, so the lost-work sweep does not try again.
+            activity.data = {**activity.data, "notice": "no_recipient"}
+            activity.save(update_fields=["data"])
             return
         agency = connection.tenant
         context = {
@@ -66,9 +69,11 @@ def lead_assignment_notify(self, activity_id: int) -> None:
         activity.save(update_fields=["data"])
 
 
-# Task reminders live in their own module; importing them here registers them with Celery.
+# Task reminders and the lost-work sweep live in their own modules; importing them here
+# registers them with Celery.
 from leads.reminder_tasks import (  # noqa: E402, F401
     task_reminder_email,
     task_reminders_dispatch,
     task_reminders_sweep,
 )
+from leads.sweep_tasks import lost_work_dispatch, lost_work_sweep  # noqa: E402, F401
