@@ -2,9 +2,10 @@
 crash between commit and publish) is found again from the database and queued once more.
 
 Every two minutes a public beat job fans out to each active agency; each agency's sweep looks
-for imports still queued or running with no worker holding them, and for assignment emails
-not yet sent. Both tasks are safe to deliver twice, and a short hold in the cache keeps a
-sweep from piling copies on top of one already on its way. Registered through `leads.tasks`.
+for imports still queued or running with no worker holding them, and for assignment and
+invitation emails not yet sent. Every task is safe to deliver twice, and a short hold in the
+cache keeps a sweep from piling copies on top of one already on its way. Registered through
+`leads.tasks`.
 """
 
 from __future__ import annotations
@@ -88,13 +89,32 @@ def assignment_notices_unsent(*, now=None) -> list[int]:
     )
 
 
+def invitations_unsent(*, now=None) -> list[int]:
+    """Open invitations whose email has not gone out."""
+    from accounts.models import Invitation
+
+    now = now or timezone.now()
+    return list(
+        Invitation.objects.filter(
+            sent_at__isnull=True,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lt=now - GRACE,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+
+
 @shared_task
 @tenant_task
 def lost_work_sweep() -> dict:
+    from accounts.tasks import invitation_send
     from leads.imports.tasks import lead_import_run
     from leads.tasks import lead_assignment_notify
 
-    requeued = {"imports": 0, "notices": 0}
+    requeued = {"imports": 0, "notices": 0, "invitations": 0}
     for job_id in imports_lost():
         if _first_time_in_a_while("import", job_id):
             lead_import_run.delay(job_id)
@@ -103,6 +123,10 @@ def lost_work_sweep() -> dict:
         if _first_time_in_a_while("notice", activity_id):
             lead_assignment_notify.delay(activity_id)
             requeued["notices"] += 1
+    for invitation_id in invitations_unsent():
+        if _first_time_in_a_while("invitation", invitation_id):
+            invitation_send.delay(invitation_id)
+            requeued["invitations"] += 1
     if any(requeued.values()):
         logger.info("lost work queued again", extra=requeued)
     return requeued

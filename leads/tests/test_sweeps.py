@@ -43,7 +43,11 @@ def test_an_import_whose_message_was_lost_runs_once(agency_a):
     actor = admin_of(agency_a)
     job = import_job_create(actor=actor, upload=fixture_upload(MESSY))
     import_job_start(job=job, actor=actor, columns=job.mapping["columns"])
-    assert lost_work_sweep() == {"imports": 0, "notices": 0}  # too young to be lost
+    assert lost_work_sweep() == {
+        "imports": 0,
+        "notices": 0,
+        "invitations": 0,
+    }  # too young to be lost
 
     # when the sweep comes by a few minutes later, twice
     long_ago(ImportJob, job.pk)
@@ -104,7 +108,7 @@ def test_no_email_for_an_old_assignment_a_reassigned_lead_or_no_one_to_write_to(
     with django_capture_on_commit_callbacks(execute=True):
         lost_work_sweep()
         forget_holds()
-        assert lost_work_sweep() == {"imports": 0, "notices": 0}
+        assert lost_work_sweep() == {"imports": 0, "notices": 0, "invitations": 0}
 
     assert outbox("email") == []
     gone.refresh_from_db()
@@ -117,3 +121,22 @@ def test_the_dispatch_reaches_every_active_agency(agency_a, agency_b):
         assert lost_work_dispatch() >= 2
     finally:
         connection.set_tenant(agency_a.agency)
+
+
+def test_an_unsent_invitation_is_sent_once(agency_a, outbox, django_capture_on_commit_callbacks):
+    from accounts.models import Invitation
+    from accounts.services import invitation_create
+
+    invitation = invitation_create(
+        actor=admin_of(agency_a), email="new.agent@example.test", role="agent"
+    )  # its on-commit send never runs
+    long_ago(Invitation, invitation.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lost_work_sweep()
+        forget_holds()
+        lost_work_sweep()
+
+    assert len([e for e in outbox("email") if "new.agent@example.test" in e["to"]]) == 1
+    invitation.refresh_from_db()
+    assert invitation.sent_at is not None
