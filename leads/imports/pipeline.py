@@ -22,6 +22,7 @@ from leads.imports.rows import CleanRow, RowPlan, row_clean
 from leads.phones import phone_digits
 from leads.search import SEPARATORS, search_normalise
 from leads.services import Inquiry
+from leads.services.capture import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +107,6 @@ def search_grams_fast(*, full_name: str, email: str, phone_digits: str) -> list[
 
 # --- values of the lead a chunk will create, and repeats folded into it ----------------------
 
-SCALARS = (
-    "full_name",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "budget_currency",
-)
-NULLABLES = ("bedrooms", "budget_min", "budget_max")
-
 
 def lead_values(inquiry: Inquiry) -> dict:
     """A new lead's fields from a cleaned inquiry, as `lead_capture` fills them."""
@@ -144,11 +134,11 @@ def lead_values_absorb(values: dict, other: dict) -> bool:
     if new_phones:
         values["phones"] = [*values["phones"], *new_phones]
         changed = True
-    for name in SCALARS:
+    for name in FILLED_WHEN_EMPTY:
         if not values[name] and other[name]:
             values[name] = other[name]
             changed = True
-    for name in NULLABLES:
+    for name in FILLED_WHEN_UNSET:
         if values[name] is None and other[name] is not None:
             values[name] = other[name]
             changed = True

@@ -56,7 +56,7 @@ from leads.imports.pipeline import (
 from leads.imports.rows import RowPlan
 from leads.models import ImportJob, Lead, LeadActivity, Source
 from leads.services import default_stage
-from leads.services.capture import IMPORT_LOCK
+from leads.services.capture import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET, IMPORT_LOCK
 
 logger = logging.getLogger(__name__)
 
@@ -444,7 +444,7 @@ class _ChunkWriter:
         return _Written(created=created, updated=total - created)
 
     def _absorb_into_existing(self, cursor, now: datetime) -> None:
-        columns = ("full_name", "phones", "email", *_ABSORBED)
+        columns = ("phones", "communities", *FILLED_WHEN_EMPTY, *FILLED_WHEN_UNSET)
         # Column names come from the constants above, never from the file.
         cursor.execute(
             f"SELECT lead_id, {', '.join(columns)} FROM lead_import_rows "  # noqa: S608
@@ -504,18 +504,6 @@ class _ChunkWriter:
 
 
 # --- SQL --------------------------------------------------------------------------------------
-
-_ABSORBED = (
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "budget_currency",
-    "bedrooms",
-    "budget_min",
-    "budget_max",
-    "communities",
-)
 
 _STAGING_DDL = """
 CREATE TEMP TABLE lead_import_rows (

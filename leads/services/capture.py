@@ -22,6 +22,20 @@ from leads.services.assignment import lead_auto_assign
 logger = logging.getLogger(__name__)
 
 
+# A repeat inquiry fills in what its lead lacks (and adds new phones and communities): these
+# fields when empty, these when unset. Imports fold repeats by the same rule.
+FILLED_WHEN_EMPTY = (
+    "full_name",
+    "email",
+    "nationality",
+    "preferred_language",
+    "interest",
+    "property_type",
+    "budget_currency",
+)
+FILLED_WHEN_UNSET = ("bedrooms", "budget_min", "budget_max")
+
+
 @dataclass
 class Inquiry:
     """What one inquiry says about a person, as any source delivers it."""
@@ -194,19 +208,11 @@ def _lead_absorb_inquiry(*, lead: Lead, inquiry: Inquiry, actor: Membership | No
         lead.phones = [*lead.phones, *new_phones]
         lead.phone_digits = " ".join(phone_digits(p) for p in lead.phones)
         changed += ["phones", "phone_digits"]
-    for name in (
-        "full_name",
-        "email",
-        "nationality",
-        "preferred_language",
-        "interest",
-        "property_type",
-        "budget_currency",
-    ):
+    for name in FILLED_WHEN_EMPTY:
         if not getattr(lead, name) and getattr(inquiry, name):
             setattr(lead, name, getattr(inquiry, name))
             changed.append(name)
-    for name in ("bedrooms", "budget_min", "budget_max"):
+    for name in FILLED_WHEN_UNSET:
         if getattr(lead, name) is None and getattr(inquiry, name) is not None:
             setattr(lead, name, getattr(inquiry, name))
             changed.append(name)
