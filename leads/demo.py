@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role
+from leads.communities import DUBAI_COMMUNITIES
 from leads.models import Lead, LeadActivity, LeadNote, LeadTask, PipelineStage, Source
 from leads.services import Inquiry, lead_capture
 from leads.services.pipeline import (
@@ -134,20 +135,7 @@ LATIN_LAST = [
 ]
 NATIONALITIES_LATIN = ["IN", "GB", "RU", "CN", "PK", "IT", "DE", "FR", "PH", "EG", "LB", "CA"]
 NATIONALITIES_ARABIC = ["AE", "SA", "KW", "OM", "BH", "QA", "EG", "JO", "LB"]
-COMMUNITIES = [
-    "JVC",
-    "Dubai Marina",
-    "Downtown Dubai",
-    "Business Bay",
-    "Palm Jumeirah",
-    "Arabian Ranches",
-    "Al Barsha",
-    "JLT",
-    "Dubai Hills Estate",
-    "Dubai Creek Harbour",
-    "Damac Hills",
-    "Mirdif",
-]
+COMMUNITIES = DUBAI_COMMUNITIES[:12]
 PROPERTY_TYPES = ["Apartment", "Villa", "Townhouse", "Penthouse", "Studio"]
 SOURCES = [
     (Source.WEBSITE, 26),

@@ -14,26 +14,6 @@ from accounts.roles import can
 from leads.models import Interest, PipelineStage, Source
 from leads.selectors.leads import LeadFilters, agency_zone
 
-# Spelled as people (and the demo data) write them, since the filter matches a community
-# exactly.
-DUBAI_COMMUNITIES = (
-    "JVC",
-    "Dubai Marina",
-    "Downtown Dubai",
-    "Business Bay",
-    "Palm Jumeirah",
-    "Arabian Ranches",
-    "Al Barsha",
-    "JLT",
-    "Dubai Hills Estate",
-    "Dubai Creek Harbour",
-    "Damac Hills",
-    "Mirdif",
-    "Al Furjan",
-    "Town Square",
-    "JBR",
-)
-
 
 def stage_label(stage: PipelineStage) -> str:
     """The stage's name in the reader's language, when the agency gave one."""

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import can, can_open, page_requires
 from leads import forms
+from leads.communities import DUBAI_COMMUNITIES
 from leads.models import Lead, PipelineStage
 from leads.selectors import dashboard as dashboard_selectors
 from leads.selectors import leads as selectors
@@ -119,7 +120,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "saved_views": selectors.saved_views(actor=actor),
         "saved_view_form": forms.SavedViewForm(),
         "bulk_form": forms.BulkForm(actor=actor, names=names),
-        "communities": forms.DUBAI_COMMUNITIES,
+        "communities": DUBAI_COMMUNITIES,
         "can_assign": can(actor.role, "assign_leads"),
         "can_export": can(actor.role, "export_leads"),
         "sees_all": can(actor.role, "see_all_leads"),
@@ -268,7 +269,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "leads/create.html",
-        {"section": "leads", "form": form, "communities": forms.DUBAI_COMMUNITIES},
+        {"section": "leads", "form": form, "communities": DUBAI_COMMUNITIES},
         status=status,
     )
 
