@@ -50,6 +50,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench import scratch_server_url
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_AGENCIES = 5
 PASSWORD = "Quiet-Orchid-Lantern-4821"
@@ -99,14 +101,7 @@ def scratch_database(name: str) -> Iterator[str]:
     the rest of this process, and drop it on the way out."""
     from psycopg import sql
 
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        raise SystemExit(
-            "bench: DATABASE_URL is not set. Run `make bench`, which starts the embedded "
-            "PostgreSQL, or set DATABASE_URL to a server where a scratch database may be created."
-        )
-    if urlparse(base_url).path.lstrip("/") == name:
-        raise SystemExit(f"bench: refusing to use {name!r}: it is the database DATABASE_URL names.")
+    base_url = scratch_server_url(name)
     _drop_database(base_url, name)
     with _admin_connect(base_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from bench import scratch_server_url
+
 SMALL = 1_000
 LARGE = int(os.environ.get("BENCH_LEADS_LARGE", "1000000"))
 PASSWORD = "Quiet-Orchid-Lantern-4821"
@@ -169,14 +171,7 @@ def _create_database(name: str, *, reuse: bool) -> tuple[str, bool]:
     import psycopg
     from psycopg import sql
 
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        raise SystemExit(
-            "bench: DATABASE_URL is not set. Run `make bench`, which starts the embedded "
-            "PostgreSQL, or set DATABASE_URL to a server where a scratch database may be created."
-        )
-    if urlparse(base).path.lstrip("/") == name:
-        raise SystemExit(f"bench: refusing to use {name!r}: it is the database DATABASE_URL names.")
+    base = scratch_server_url(name)
     url = urlparse(base)._replace(path="/" + name).geturl()
     with psycopg.connect(_admin_url(base), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
