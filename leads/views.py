@@ -476,12 +476,8 @@ def lead_task_toggle(request: HttpRequest, lead_id: int, task_id: int) -> HttpRe
     task = lead.tasks.filter(pk=task_id).first()
     if task is None:
         raise Http404
-    if task.done_at is None:
-        services.lead_task_complete(task=task, actor=request.membership)
-        message = _("Task done.")
-    else:
-        services.lead_task_reopen(task=task, actor=request.membership)
-        message = _("Task reopened.")
+    task = services.lead_task_toggle(task=task, actor=request.membership)
+    message = _("Task done.") if task.done_at else _("Task reopened.")
     return _done(request, lead, "tasks", message)
 
 

@@ -61,12 +61,8 @@ def task_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
     task = task_selectors.task_for_actor(actor=actor, task_id=task_id)
     if task is None:
         raise Http404
-    if task.done_at is None:
-        services.lead_task_complete(task=task, actor=actor)
-        message = _("Task done.")
-    else:
-        services.lead_task_reopen(task=task, actor=actor)
-        message = _("Task reopened.")
+    task = services.lead_task_toggle(task=task, actor=actor)
+    message = _("Task done.") if task.done_at else _("Task reopened.")
     whose = task_selectors.tasks_whose(actor=actor, whose=request.POST.get("whose", "me"))
     if request.htmx:
         context = _board_context(request, whose)

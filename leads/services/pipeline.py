@@ -222,6 +222,13 @@ def lead_task_reopen(*, task: LeadTask, actor: Membership | None) -> LeadTask:
     return task
 
 
+def lead_task_toggle(*, task: LeadTask, actor: Membership | None) -> LeadTask:
+    """The tick box: an open task is done, a done one is open again."""
+    if task.done_at is None:
+        return lead_task_complete(task=task, actor=actor)
+    return lead_task_reopen(task=task, actor=actor)
+
+
 def tasks_due_for_reminder(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     """Ids of open tasks whose reminder time has come and not been sent. Reminders more than
     a day late are dropped: a reminder that late helps no one."""
