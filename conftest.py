@@ -140,13 +140,13 @@ def _public_schema_after_each_test():
 def _mail_through_the_email_provider(settings):
     """pytest-django swaps EMAIL_BACKEND for locmem in every test; ours observe what the email
     provider would have sent, as the dev outbox page shows it."""
-    settings.EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+    settings.EMAIL_BACKEND = "core.providers.email.ProviderEmailBackend"
 
 
 @pytest.fixture
 def outbox():
     """The fake providers' outbox, emptied before the test."""
-    from aqari.providers import fake_outbox, fake_outbox_clear
+    from core.providers import fake_outbox, fake_outbox_clear
 
     fake_outbox_clear()
     return fake_outbox

@@ -7,3 +7,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import privacy, signals  # noqa: F401
+        from accounts.services import first_admin_provision, first_admin_validate
+        from tenants.services import agency_provisioning_register
+
+        agency_provisioning_register(
+            name="first_admin", validate=first_admin_validate, provision=first_admin_provision
+        )

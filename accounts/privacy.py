@@ -3,7 +3,7 @@ from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
 from accounts.models import AttendanceCheckIn, Invitation, Membership, User
-from privacy.registry import Erase, Person, registry
+from core.privacy import Erase, Person, registry
 
 
 def _users(person: Person):

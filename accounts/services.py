@@ -6,14 +6,19 @@ import logging
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from accounts import selectors
 from accounts.models import Invitation, Membership, Role, User
+from tenants.models import Agency
+from tenants.services import FirstAdmin
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +179,35 @@ def invitation_accept(
     invitation.accepted_membership = membership
     invitation.save(update_fields=["accepted_at", "accepted_membership"])
     return membership
+
+
+# --- Opening an agency (a provisioning step registered with tenants) ------------------------
+
+
+def first_admin_validate(first_admin: FirstAdmin) -> dict[str, list[str]]:
+    """The first admin's part of a new agency's checks: a valid email, and a password that
+    passes the validators unless the person already has an account."""
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_email(first_admin.email)
+    except ValidationError:
+        errors["admin_email"] = [_("Enter a valid email address for the first admin.")]
+    if selectors.user_by_email(email=first_admin.email) is None:
+        try:
+            password_validation.validate_password(
+                first_admin.password or "", User(email=first_admin.email, full_name="")
+            )
+        except ValidationError as error:
+            errors["admin_password"] = error.messages
+    return errors
+
+
+def first_admin_provision(agency: Agency, first_admin: FirstAdmin) -> None:
+    """Inside the agency's creation: its first admin, a new account or an existing one."""
+    user = selectors.user_by_email(email=first_admin.email)
+    if user is None:
+        user = user_create(
+            email=first_admin.email, password=first_admin.password, full_name=first_admin.name
+        )
+    with schema_context(agency.schema_name):
+        membership_create(user=user, role=Role.ADMIN)

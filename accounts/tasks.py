@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import Invitation
-from aqari.tasks import tenant_task
+from core.tasks import tenant_task
 from tenants.selectors import agency_url
 
 logger = logging.getLogger(__name__)

@@ -30,10 +30,10 @@ os.environ.setdefault("AQARI_DEBUG", "1")
 
 
 def _load_demo_logins() -> list[tuple[str, str, str]]:
-    # tenants.demo imports django_tenants, which reads settings at import time.
+    # Plain data, but importing it must not need Django set up.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aqari.settings")
     try:
-        from tenants.demo import DEMO_LOGINS as logins
+        from demo.logins import DEMO_LOGINS as logins
     except Exception:  # not there yet, or settings cannot load: print no logins
         return []
     return [(str(role), str(email), str(password)) for role, email, password in logins]

@@ -147,19 +147,24 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Webhook events whose queued task was lost (Redis restart, crash before publish).
     "webhook-events-sweep": {
-        "task": "leads.capture.tasks.webhook_events_sweep",
+        "task": "tenants.tasks.webhook_events_sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Due task reminders, swept in every agency (leads.reminder_tasks).
+    # Due task reminders, swept in every agency (core.tasks.fan_out → leads.reminder_tasks).
     "task-reminders": {
-        "task": "leads.reminder_tasks.task_reminders_dispatch",
+        "task": "core.tasks.fan_out",
+        "args": ("leads.reminder_tasks.task_reminders_sweep",),
+        # Spread the agencies' sweeps over part of the minute so they don't all hit at once.
+        "kwargs": {"jitter_seconds": 20, "expires": 55},
         "schedule": 60.0,
         "options": {"expires": 55},
     },
     # Imports and assignment emails whose queued task was lost (leads.sweep_tasks).
     "lost-work-sweep": {
-        "task": "leads.sweep_tasks.lost_work_dispatch",
+        "task": "core.tasks.fan_out",
+        "args": ("leads.sweep_tasks.lost_work_sweep",),
+        "kwargs": {"expires": 110},
         "schedule": 120.0,
         "options": {"expires": 110},
     },
@@ -170,6 +175,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 SHARED_APPS = [
     "django_tenants",
+    "core",
     "tenants",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -187,6 +193,7 @@ SHARED_APPS = [
     "aqari",
     "accounts",
     "privacy",
+    "demo",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -328,7 +335,7 @@ if not DEBUG:
 RESEND_API_KEY = env("RESEND_API_KEY")
 AQARI_EMAIL_PROVIDER = env("AQARI_EMAIL_PROVIDER", "resend" if RESEND_API_KEY else "fake")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Aqari <no-reply@aqari.localhost>")
-EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+EMAIL_BACKEND = "core.providers.email.ProviderEmailBackend"
 
 # Meta lead ads: the app secret signs webhooks, the verify token answers Meta's handshake, the
 # page access token reads a lead's fields from the Graph API. Production without them has lead
@@ -354,9 +361,9 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub_personal_data": {"()": "aqari.logging.ScrubPersonalDataFilter"}},
+    "filters": {"scrub_personal_data": {"()": "core.logging.ScrubPersonalDataFilter"}},
     "formatters": {
-        "json": {"()": "aqari.logging.JsonFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
         "plain": {"format": "%(levelname)s %(name)s %(message)s"},
     },
     "handlers": {

@@ -6,5 +6,5 @@ common_patterns = [
     path("accounts/", include("allauth.urls")),
     path("language/", views.language_switch, name="language_switch"),
     path("healthz", views.health, name="health"),
-    path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
+    path("", include("core.urls")),
 ]

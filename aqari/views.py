@@ -1,10 +1,10 @@
-"""Pages of the shell itself: the dashboard, section placeholders, language, health, dev outbox."""
+"""Pages of the shell itself: the dashboard, section placeholders, language, health."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services as account_services
 from accounts.forms import LanguageForm
 from accounts.roles import page_requires
-from aqari.providers import fake_outbox
 
 
 def public_home(request: HttpRequest) -> HttpResponse:
@@ -59,16 +58,6 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
-
-
-@require_GET
-def dev_outbox(request: HttpRequest) -> HttpResponse:
-    if not settings.DEV_TOOLS:
-        raise Http404
-    items = fake_outbox()
-    if connection.schema_name != "public":
-        items = [i for i in items if i.get("schema") == connection.schema_name]
-    return render(request, "pages/dev_outbox.html", {"items": items})
 
 
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:

@@ -7,3 +7,6 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         from leads import privacy  # noqa: F401  (registers with the privacy registry)
+        from tenants.inbound import META, inbound_processor_register
+
+        inbound_processor_register(provider=META, task_name="leads.capture.tasks.meta_lead_process")

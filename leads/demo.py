@@ -1,10 +1,10 @@
 """About 500 realistic leads for the demo agency, so every page has something real on it.
 
-Run inside the demo agency's schema (tenants/demo.py does). Deterministic and idempotent:
-lead number i always has the same person, and a second run adds only what is missing.
-Leads are created through `lead_capture` and worked through the services (stage, notes,
-tasks, contacts); only their timestamps are moved back afterwards, to spread them over the
-last 60 days as a real agency's would be.
+Run inside the demo agency's schema (demo/services.py does, after seeding its staff).
+Deterministic and idempotent: lead number i always has the same person, and a second run adds
+only what is missing. Leads are created through `lead_capture` and worked through the services
+(stage, notes, tasks, contacts); only their timestamps are moved back afterwards, to spread them
+over the last 60 days as a real agency's would be.
 """
 
 from __future__ import annotations
@@ -19,8 +19,17 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from leads.communities import DUBAI_COMMUNITIES
-from leads.models import Lead, LeadActivity, LeadNote, LeadTask, PipelineStage, Source
+from leads.models import (
+    AssignmentRule,
+    Lead,
+    LeadActivity,
+    LeadNote,
+    LeadTask,
+    PipelineStage,
+    Source,
+)
 from leads.services import Inquiry, lead_capture
+from leads.services.assignment import assignment_rule_save
 from leads.services.pipeline import (
     lead_change_stage,
     lead_note_add,
@@ -32,13 +41,6 @@ from leads.services.response import lead_record_contact
 logger = logging.getLogger(__name__)
 
 DEMO_MARK = "demo_seed"
-DEMO_AGENTS = [
-    ("ahmed.agent@demo.aqari.test", "Ahmed Khalil"),
-    ("sara.agent@demo.aqari.test", "Sara Al Hashimi"),
-    ("james.agent@demo.aqari.test", "James Carter"),
-]
-ARABIC_SPEAKING_AGENTS = ("Ahmed Khalil", "Sara Al Hashimi")
-
 ARABIC_FIRST = [
     "محمد",
     "أحمد",
@@ -191,21 +193,6 @@ TASKS = [
 MOBILE_PREFIXES = ["50", "52", "54", "55", "56", "58"]
 
 
-def _demo_agents() -> list[Membership]:
-    """The demo's agents: the seeded one plus a few colleagues, so the lists look shared."""
-    from accounts import selectors as account_selectors
-    from accounts import services as account_services
-    from tenants.demo import DEMO_PASSWORD
-
-    for email, name in DEMO_AGENTS:
-        user = account_selectors.user_by_email(email=email)
-        if user is None:
-            user = account_services.user_create(email=email, password=DEMO_PASSWORD, full_name=name)
-        if not Membership.objects.filter(user_id=user.pk).exists():
-            account_services.membership_create(user=user, role=Role.AGENT)
-    return list(Membership.objects.filter(role=Role.AGENT, is_active=True).order_by("id"))
-
-
 def _person(index: int) -> dict:
     rng = random.Random(f"aqari-demo-lead-{index}")  # noqa: S311 - demo data, not security
     arabic = rng.random() < 0.4
@@ -348,12 +335,12 @@ def _backdate(lead: Lead, *, created_at, rng: random.Random) -> None:
                 LeadTask.objects.filter(pk=task_id).update(created_at=moment, due_at=due)
 
 
-def leads_demo_seed(count: int = 500) -> int:
-    """Create the demo leads that are missing; returns how many were added."""
+def leads_demo_seed(*, agents: list[Membership], count: int = 500) -> int:
+    """Create the demo leads that are missing, worked by these agents; returns how many were
+    added."""
     existing = Lead.objects.filter(**{f"source_details__{DEMO_MARK}": True}).count()
     if existing >= count:
         return 0
-    agents = _demo_agents()
     manager = Membership.objects.filter(role=Role.MANAGER, is_active=True).order_by("id").first()
     stages = {stage.name: stage for stage in PipelineStage.objects.filter(is_active=True)}
     now = timezone.now()
@@ -374,25 +361,17 @@ def leads_demo_seed(count: int = 500) -> int:
     return added
 
 
-def assignment_rules_demo_seed() -> int:
+def assignment_rules_demo_seed(
+    *, agents: list[Membership], arabic_speakers: list[Membership]
+) -> int:
     """Two rules a Dubai brokerage would start with, unless the demo already has rules: Arabic
     speakers go to the Arabic-speaking agents, everyone else to every agent in turn. Returns
     how many were added."""
-    from accounts.models import User
-    from leads.models import AssignmentRule
-    from leads.services.assignment import assignment_rule_save
-
     if AssignmentRule.objects.exists():
         return 0
     admin = Membership.objects.filter(role=Role.ADMIN, is_active=True).order_by("id").first()
-    agents = _demo_agents()
     if admin is None or not agents:
         return 0
-    by_user = {m.user_id: m for m in agents}
-    arabic_speakers = [
-        by_user[user.pk]
-        for user in User.objects.filter(pk__in=by_user, full_name__in=ARABIC_SPEAKING_AGENTS)
-    ]
     if arabic_speakers:
         assignment_rule_save(
             actor=admin,

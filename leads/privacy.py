@@ -1,3 +1,4 @@
+from core.privacy import Erase, Person, registry
 from leads.models import (
     ApiKey,
     AssignmentRule,
@@ -11,7 +12,6 @@ from leads.models import (
     PipelineStage,
     SavedView,
 )
-from privacy.registry import Erase, Person, registry
 
 
 def _leads(person: Person):

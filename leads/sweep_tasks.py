@@ -1,8 +1,8 @@
 """Work whose queued message was lost (a Redis restart, a worker killed before it finished, a
 crash between commit and publish) is found again from the database and queued once more.
 
-Every two minutes a public beat job fans out to each active agency; each agency's sweep looks
-for imports still queued or running with no worker holding them, and for assignment and
+Every two minutes beat fans out to each active agency (core.tasks.fan_out); each agency's sweep
+looks for imports still queued or running with no worker holding them, and for assignment and
 invitation emails not yet sent. Every task is safe to deliver twice, and a short hold in the
 cache keeps a sweep from piling copies on top of one already on its way. Registered through
 `leads.tasks`.
@@ -16,9 +16,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from aqari.tasks import tenant_task
+from core.tasks import tenant_task
 
 logger = logging.getLogger(__name__)
 
@@ -33,22 +32,6 @@ BATCH = 200
 def _first_time_in_a_while(kind: str, pk: int) -> bool:
     """True once per hold: the cache key is per agency (django-tenants' key function)."""
     return cache.add(f"lost-work:{kind}:{pk}", 1, timeout=HOLD_SECONDS)
-
-
-@shared_task
-def lost_work_dispatch() -> int:
-    """Public (beat): queue one sweep in each active agency's schema."""
-    from tenants.models import Agency
-    from tenants.selectors import agencies
-
-    count = 0
-    for schema_name in (
-        agencies().filter(status=Agency.Status.ACTIVE).values_list("schema_name", flat=True)
-    ):
-        with schema_context(schema_name):
-            lost_work_sweep.apply_async(expires=110)
-        count += 1
-    return count
 
 
 def imports_lost(*, now=None) -> list[int]:

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import Membership, User
-from aqari.tasks import tenant_task
+from core.tasks import tenant_task
 from leads.models import LeadActivity
 from tenants.selectors import agency_url
 
@@ -73,7 +73,6 @@ def lead_assignment_notify(self, activity_id: int) -> None:
 # registers them with Celery.
 from leads.reminder_tasks import (  # noqa: E402, F401
     task_reminder_email,
-    task_reminders_dispatch,
     task_reminders_sweep,
 )
-from leads.sweep_tasks import lost_work_dispatch, lost_work_sweep  # noqa: E402, F401
+from leads.sweep_tasks import lost_work_sweep  # noqa: E402, F401

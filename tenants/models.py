@@ -125,6 +125,11 @@ class Agency(TenantMixin):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @classmethod
+    def fan_out_queryset(cls) -> models.QuerySet[Agency]:
+        """The agencies beat jobs reach (core.tasks.fan_out): active ones."""
+        return cls.objects.filter(status=cls.Status.ACTIVE)
+
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """Copy the migrated template in one round trip (tenants/cloning.py); fall back to
         django-tenants (replaying migrations) when there is no template or copying is off."""

@@ -1,4 +1,4 @@
-from privacy.registry import Erase, Person, registry
+from core.privacy import Erase, Person, registry
 from tenants.models import Agency, Domain, ProviderRoute, WebhookEvent
 
 registry.no_personal_data(Agency, reason="An agency's business details, not a person's.")

@@ -14,7 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from leads.phones import phone_normalise
+from core.phones import phone_normalise
+from tenants.inbound import (
+    META,
+    SWEEP_HOLD_SECONDS,
+    inbound_providers,
+    webhook_event_hold,
+    webhook_event_queue,
+)
 from tenants.models import Agency, ProviderRoute, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -57,13 +64,10 @@ class WebhookRetry:
 
 @transaction.atomic
 def webhook_events_retry(*, event_ids: Iterable[int], actor_id: int) -> WebhookRetry:
-    """Send failed or stuck Meta events through processing again: back to RECEIVED with a fresh
+    """Send failed or stuck events through processing again: back to RECEIVED with a fresh
     count of attempts, queued on commit by the same path a new delivery takes. Processed events
     are left alone, as are ignored ones and those of a closed agency (nothing would process
     them)."""
-    from leads.capture.services import META_PROVIDER, meta_event_queue, webhook_event_hold
-    from leads.capture.tasks import SWEEP_HOLD_SECONDS
-
     outcome = WebhookRetry()
     events = (
         WebhookEvent.objects.select_for_update(of=("self",))
@@ -89,7 +93,7 @@ def webhook_events_retry(*, event_ids: Iterable[int], actor_id: int) -> WebhookR
                 event.save(update_fields=["agency", "status", "result"])
         if (
             event.status not in RETRYABLE
-            or event.provider != META_PROVIDER
+            or event.provider not in inbound_providers()
             or event.agency is None
             or event.agency.status == Agency.Status.TERMINATED
         ):
@@ -100,7 +104,7 @@ def webhook_events_retry(*, event_ids: Iterable[int], actor_id: int) -> WebhookR
         event.save(update_fields=["status", "attempts"])
         # Keeps the sweeper (the event arrived long ago) from queuing a second copy.
         webhook_event_hold(event=event, seconds=SWEEP_HOLD_SECONDS)
-        transaction.on_commit(partial(meta_event_queue, event_id=event.pk))
+        transaction.on_commit(partial(webhook_event_queue, event_id=event.pk))
         outcome.queued.append(event.pk)
     logger.info(
         "webhook events retried",
@@ -119,10 +123,8 @@ META_LEAD_DAYS = 90
 
 
 def _unrouted(event: WebhookEvent) -> bool:
-    from leads.capture.services import META_PROVIDER
-
     return (
-        event.provider == META_PROVIDER
+        event.provider == META
         and event.status == WebhookEvent.Status.IGNORED
         and event.agency_id is None
     )
@@ -133,8 +135,6 @@ def meta_events_claim(*, route: ProviderRoute, actor_id: int) -> list[int]:
     """When a Meta page is linked to an agency, the lead-ad deliveries that arrived for it
     before (stored, then ignored for want of an agency) are routed to that agency and queued,
     so no lead of the days before the link is lost. Returns the queued event ids."""
-    from leads.capture.services import META_PROVIDER, meta_event_queue
-
     if (
         route.kind != ProviderRoute.Kind.META_PAGE
         or route.agency.status == Agency.Status.TERMINATED
@@ -144,7 +144,7 @@ def meta_events_claim(*, route: ProviderRoute, actor_id: int) -> list[int]:
     events = list(
         WebhookEvent.objects.select_for_update()
         .filter(
-            provider=META_PROVIDER,
+            provider=META,
             status=WebhookEvent.Status.IGNORED,
             agency__isnull=True,
             payload__page_id=route.address,
@@ -160,7 +160,7 @@ def meta_events_claim(*, route: ProviderRoute, actor_id: int) -> list[int]:
             0,
         )
         event.save(update_fields=["agency", "status", "result", "attempts"])
-        transaction.on_commit(partial(meta_event_queue, event_id=event.pk))
+        transaction.on_commit(partial(webhook_event_queue, event_id=event.pk))
     if events:
         logger.info(
             "meta events claimed by a new route",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
 
 from tenants.models import Agency, Domain, validate_agency_slug
 from tenants.selectors import agency_host
@@ -21,10 +20,40 @@ def schema_name_for(slug: str) -> str:
     return "agency_" + slug.replace("-", "_")
 
 
-def agency_validate_new(*, slug: str, name: str, admin_email: str, admin_password: str) -> None:
-    """Every check before anything is written, so a bad input creates nothing."""
-    from accounts.models import User
+@dataclass(frozen=True)
+class FirstAdmin:
+    """Who will run the new agency: handed to the provisioning steps the apps above register."""
 
+    email: str
+    password: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ProvisioningStep:
+    name: str
+    # Field errors for a new agency's request, before anything is written.
+    validate: Callable[[FirstAdmin], dict[str, list[str]]]
+    # Runs inside the creation transaction, after the schema exists.
+    provision: Callable[[Agency, FirstAdmin], None]
+
+
+_provisioning_steps: dict[str, ProvisioningStep] = {}
+
+
+def agency_provisioning_register(
+    *,
+    name: str,
+    validate: Callable[[FirstAdmin], dict[str, list[str]]],
+    provision: Callable[[Agency, FirstAdmin], None],
+) -> None:
+    """An app above tenants adds its part of opening an agency (accounts: the first admin),
+    from its AppConfig.ready, the way apps register with privacy."""
+    _provisioning_steps[name] = ProvisioningStep(name=name, validate=validate, provision=provision)
+
+
+def agency_validate_new(*, slug: str, name: str, first_admin: FirstAdmin) -> None:
+    """Every check before anything is written, so a bad input creates nothing."""
     errors: dict[str, list[str]] = {}
     try:
         validate_agency_slug(slug)
@@ -37,18 +66,9 @@ def agency_validate_new(*, slug: str, name: str, admin_email: str, admin_passwor
             ]
     if not (name or "").strip():
         errors["name"] = [_("Give the agency a name.")]
-    try:
-        validate_email(admin_email)
-    except ValidationError:
-        errors["admin_email"] = [_("Enter a valid email address for the first admin.")]
-    existing = User.objects.filter(email__iexact=(admin_email or "").strip()).first()
-    if existing is None:
-        try:
-            password_validation.validate_password(
-                admin_password or "", User(email=admin_email, full_name="")
-            )
-        except ValidationError as error:
-            errors["admin_password"] = error.messages
+    for step in _provisioning_steps.values():
+        for field_name, messages in step.validate(first_admin).items():
+            errors.setdefault(field_name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
 
@@ -65,19 +85,17 @@ def agency_create(
     timezone: str = "Asia/Dubai",
     default_language: str = "en",
 ) -> Agency:
-    """Create an agency, its host, its schema (cloned from the template) and its first admin.
+    """Create an agency, its host, its schema (cloned from the template) and, through the
+    registered provisioning steps, its first admin.
 
     All in one transaction: PostgreSQL DDL is transactional, so a failure leaves no schema,
     no agency row and no user behind.
     """
-    from accounts import services as account_services
-    from accounts.models import Role, User
-
     slug = (slug or "").strip().lower()
-    admin_email = (admin_email or "").strip().lower()
-    agency_validate_new(
-        slug=slug, name=name, admin_email=admin_email, admin_password=admin_password
+    first_admin = FirstAdmin(
+        email=(admin_email or "").strip().lower(), password=admin_password, name=admin_name
     )
+    agency_validate_new(slug=slug, name=name, first_admin=first_admin)
     with transaction.atomic():
         agency = Agency(
             schema_name=schema_name_for(slug),
@@ -91,13 +109,8 @@ def agency_create(
         agency.full_clean()
         agency.save()
         Domain.objects.create(domain=agency_host(agency), tenant=agency, is_primary=True)
-        user = User.objects.filter(email__iexact=admin_email).first()
-        if user is None:
-            user = account_services.user_create(
-                email=admin_email, password=admin_password, full_name=admin_name
-            )
-        with schema_context(agency.schema_name):
-            account_services.membership_create(user=user, role=Role.ADMIN)
+        for step in _provisioning_steps.values():
+            step.provision(agency, first_admin)
         connection.set_schema_to_public()
     logger.info("agency created", extra={"agency_id": agency.pk})
     return agency

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
 
 from accounts.models import Membership
-from aqari.providers.fakes import fake_record
+from core.providers.fakes import fake_record
 
 
 def no_argument_get_paths(resolver=None, prefix: str = "") -> list[str]:

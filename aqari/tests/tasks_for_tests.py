@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import connection
 
 from accounts.models import Membership
-from aqari.tasks import tenant_task
+from core.tasks import tenant_task
 
 
 @shared_task

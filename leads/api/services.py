@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
+from core.phones import phone_digits, phone_normalise
 from leads.models import ApiKey, Interest, Lead, PipelineStage
-from leads.phones import phone_digits, phone_normalise
 from leads.services.assignment import lead_assign
 from leads.services.capture import (
     CaptureResult,

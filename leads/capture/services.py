@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
 
 from accounts.models import Membership
 from accounts.roles import can
@@ -24,15 +23,15 @@ from leads.capture.meta import meta_inquiry_from_graph_lead, meta_leadgen_change
 from leads.models import CaptureForm, Source
 from leads.providers.meta import MetaGraphError, get_meta_provider
 from leads.services import CaptureResult, Inquiry, lead_capture
+from tenants.inbound import META, webhook_event_queue
 from tenants.models import Agency, ProviderRoute, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "website"
 MAX_ALLOWED_ORIGINS = 20
-META_PROVIDER = "meta"
+META_PROVIDER = META
 META_MAX_ATTEMPTS = 5
-RETRY_HOLD_KEY = "aqari:webhook:hold:{database}:{event_id}"
 
 
 # --- Capture forms (settings) ----------------------------------------------------------------
@@ -258,21 +257,9 @@ def meta_webhook_receive(*, payload: Any) -> list[WebhookEvent]:
             extra={"webhook_event_id": event.pk, "status": status, "page_id": change.page_id},
         )
         if status == WebhookEvent.Status.RECEIVED:
-            transaction.on_commit(partial(meta_event_queue, event_id=event.pk))
+            transaction.on_commit(partial(webhook_event_queue, event_id=event.pk))
             queued.append(event)
     return queued
-
-
-def meta_event_queue(*, event_id: int) -> None:
-    """Queue processing in the owning agency's schema; tenant-schemas-celery sends the schema
-    of the connection at publish time, and a webhook arrives on the platform host."""
-    from leads.capture.tasks import meta_lead_process
-
-    event = WebhookEvent.objects.select_related("agency").filter(pk=event_id).first()
-    if event is None or event.agency is None:
-        return
-    with schema_context(event.agency.schema_name):
-        meta_lead_process.delay(event.pk)
 
 
 @dataclass(frozen=True)
@@ -361,25 +348,3 @@ def _meta_event_attempt_failed(*, event_id: int, message: str) -> MetaOutcome:
     )
     status = "failed" if event.status == WebhookEvent.Status.FAILED else "retry"
     return MetaOutcome(status=status, attempts=event.attempts)
-
-
-def _redis():
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
-
-
-def _hold_key(event: WebhookEvent) -> str:
-    # Event ids restart in every database (each test run has its own) while Redis is shared.
-    return RETRY_HOLD_KEY.format(database=connection.settings_dict["NAME"], event_id=event.pk)
-
-
-def webhook_event_hold(*, event: WebhookEvent, seconds: int) -> None:
-    """Tell the sweeper a task for this event is already on its way (a retry with a countdown,
-    or one it just queued), so it does not pile up copies. The hold expires on its own, so a
-    lost message is still found."""
-    _redis().set(_hold_key(event), "1", ex=max(int(seconds), 1))
-
-
-def webhook_event_is_held(*, event: WebhookEvent) -> bool:
-    return bool(_redis().exists(_hold_key(event)))

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from core.phones import phone_digits
 from leads.imports.rows import CleanRow, RowPlan, row_clean
-from leads.phones import phone_digits
 from leads.search import SEPARATORS, search_normalise
 from leads.services import Inquiry
 from leads.services.capture import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET

@@ -20,10 +20,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.phones import phone_normalise
 from leads.budgets import ARABIC_DIGITS, BudgetError, budget_parse
 from leads.imports import mapping as m
 from leads.models import Interest, Source
-from leads.phones import phone_normalise
 from leads.search import search_normalise
 from leads.services import Inquiry, inquiry_clean
 

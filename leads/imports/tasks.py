@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from aqari.tasks import tenant_task
+from core.tasks import tenant_task
 
 
 @shared_task(acks_late=True)

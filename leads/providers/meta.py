@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from aqari.providers.fakes import FakeFailure, fake_maybe_fail
+from core.providers.fakes import FakeFailure, fake_maybe_fail
 
 GRAPH_BASE_URL = "https://graph.facebook.com/v21.0"
 # The webhook's lead has only `id`, `created_time` and `field_data` unless more are asked for.

@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
+from core.phones import phone_digits, phone_normalise
 from leads.models import Interest, Lead, LeadActivity, PipelineStage, Source
-from leads.phones import phone_digits, phone_normalise
 from leads.search import lead_search_grams
 from leads.services.assignment import lead_auto_assign
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS, can
+from core.phones import phone_digits
 from leads.models import (
     Lead,
     LeadActivity,
@@ -37,7 +38,6 @@ from leads.models import (
     PipelineStage,
     SavedView,
 )
-from leads.phones import phone_digits
 from leads.services.capture import lead_refresh_search
 
 logger = logging.getLogger(__name__)

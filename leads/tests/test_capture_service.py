@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_context
 
+from core.phones import phone_normalise
 from leads.models import Lead, LeadActivity, PipelineStage
-from leads.phones import phone_normalise
 from leads.services import Inquiry, lead_capture
 
 

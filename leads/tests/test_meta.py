@@ -16,8 +16,8 @@ from celery.exceptions import Retry
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from aqari.providers import fake_fail_next
-from leads.capture.tasks import meta_lead_process, webhook_events_sweep
+from core.providers import fake_fail_next
+from leads.capture.tasks import meta_lead_process
 from leads.models import Lead
 from leads.providers.meta import (
     FakeMetaLeadsProvider,
@@ -26,6 +26,7 @@ from leads.providers.meta import (
     get_meta_provider,
 )
 from tenants.models import ProviderRoute, WebhookEvent
+from tenants.tasks import webhook_events_sweep
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meta"
 APP_SECRET = "test-meta-app-secret"
@@ -353,7 +354,7 @@ def test_the_sweeper_finds_an_event_whose_task_was_lost(
 
 
 def test_the_task_refuses_to_run_outside_an_agency(page_of_a, agency_a):
-    from aqari.tasks import MissingTenant
+    from core.tasks import MissingTenant
 
     event = WebhookEvent.objects.create(
         provider="meta", external_id="1", agency=agency_a.agency, payload={}

@@ -168,7 +168,7 @@ def test_task_with_due_date_and_reminder_goes_to_the_leads_assignee(team):
 
 
 def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, outbox):
-    from leads.reminder_tasks import task_reminders_dispatch
+    from core.tasks import fan_out
 
     # given a task whose reminder time has come, one not yet due, and one done
     lead = capture(assignee=team["agent"])
@@ -190,8 +190,8 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
 
     # when the public dispatcher runs twice
     connection.set_schema_to_public()
-    task_reminders_dispatch()
-    task_reminders_dispatch()
+    fan_out("leads.reminder_tasks.task_reminders_sweep")
+    fan_out("leads.reminder_tasks.task_reminders_sweep")
     connection.set_tenant(agency_a.agency)
 
     # then the assignee got exactly one email, about the due task only
@@ -205,7 +205,7 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
 
 
 def test_the_reminder_sweep_refuses_to_run_without_an_agency(db):
-    from aqari.tasks import MissingTenant
+    from core.tasks import MissingTenant
     from leads.reminder_tasks import task_reminders_sweep
 
     connection.set_schema_to_public()
@@ -464,36 +464,3 @@ def test_saved_views_belong_to_their_owner(team):
     with pytest.raises(ValidationError):
         services.saved_view_delete(actor=team["manager"], view=view)
     services.saved_view_delete(actor=team["agent"], view=view)
-
-
-def test_demo_seed_is_realistic_and_runs_once(team):
-    from leads.demo import leads_demo_seed
-
-    added = leads_demo_seed(count=40)
-    again = leads_demo_seed(count=40)
-
-    leads = list(Lead.objects.all())
-    assert added == 40 and again == 0 and len(leads) == 40
-    assert any("\u0600" <= lead.full_name[:1] <= "\u06ff" for lead in leads)
-    assert any(lead.full_name[:1].isascii() and lead.full_name for lead in leads)
-    assert all(lead.phones[0].startswith("+9715") for lead in leads)
-    assert len({lead.phones[0] for lead in leads}) == 40
-    assert len({lead.source for lead in leads}) >= 5
-    assert len({lead.stage_id for lead in leads}) >= 4
-    assert all(lead.search_grams for lead in leads)
-    oldest = min(lead.created_at for lead in leads)
-    assert timezone.now() - oldest > timedelta(days=7)
-    assert Membership.objects.filter(role="agent").count() >= 4
-
-
-def test_demo_assignment_rules_are_seeded_once_and_never_over_an_agencys_own(team):
-    from leads.demo import assignment_rules_demo_seed
-    from leads.models import AssignmentRule
-
-    assert assignment_rules_demo_seed() == 2
-    assert assignment_rules_demo_seed() == 0
-    rules = list(AssignmentRule.objects.order_by("position"))
-    assert [r.name for r in rules] == ["Arabic speakers", "Everyone, in turn"]
-    assert rules[0].languages == ["ar"] and rules[0].agents.count() == 2
-    lead = capture(preferred_language="ar")  # a new lead is assigned as it arrives
-    assert lead.assignee in set(rules[0].agents.all())

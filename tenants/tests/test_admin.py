@@ -11,8 +11,8 @@ from django_tenants.utils import schema_context
 
 from accounts import services
 from accounts.models import User
-from aqari.providers import fake_fail_next
 from conftest import PASSWORD
+from core.providers import fake_fail_next
 from leads.models import Lead
 from leads.tests.test_meta import LEADGEN_ID, webhook_for
 from tenants.models import ProviderRoute, WebhookEvent

@@ -1,4 +1,4 @@
-"""The personal-data registry.
+"""The personal-data registry (in core, so every layer may register with it).
 
 Every model of ours declares whether it holds personal data. Those that do register how to
 find a person's rows, how to export them and how to erase them (delete or anonymise), and why

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tenants.demo import demo_seed
+from demo.services import demo_seed
 from tenants.provisioning import migrate_everything
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage, EmailMultiAlternatives
 
-from aqari.providers.fakes import fake_maybe_fail, fake_record
+from core.providers.fakes import fake_maybe_fail, fake_record
 
 logger = logging.getLogger(__name__)
 

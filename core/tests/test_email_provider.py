@@ -12,9 +12,9 @@ from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import connection
 from django.test import override_settings
 
-from aqari.checks import fakes_only_in_debug
-from aqari.providers import FakeFailure, fake_fail_next
-from aqari.providers.email import FakeEmailProvider, OutgoingEmail, ResendEmailProvider
+from core.checks import fakes_only_in_debug
+from core.providers import FakeFailure, fake_fail_next
+from core.providers.email import FakeEmailProvider, OutgoingEmail, ResendEmailProvider
 
 RESEND_KEY = "re_test_0123456789"
 
@@ -22,7 +22,7 @@ RESEND_KEY = "re_test_0123456789"
 @pytest.fixture
 def outbox(outbox, settings):
     """pytest-django swaps EMAIL_BACKEND for locmem; these tests observe the provider."""
-    settings.EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+    settings.EMAIL_BACKEND = "core.providers.email.ProviderEmailBackend"
     yield outbox
     fake_fail_next("email", times=0)
 
@@ -151,7 +151,7 @@ def test_resend_adapter_posts_the_email_with_the_api_key(resend_api):
 
 def test_django_mail_is_sent_with_resend_when_configured(resend_api, settings):
     # given
-    settings.EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+    settings.EMAIL_BACKEND = "core.providers.email.ProviderEmailBackend"
     settings.AQARI_EMAIL_PROVIDER = "resend"
     settings.RESEND_API_KEY = RESEND_KEY
     message = EmailMultiAlternatives("Welcome", "Plain text", None, ["new@example.test"])
@@ -201,7 +201,7 @@ def test_blind_copies_stay_blind(resend_api, settings, outbox):
 
 def test_resend_error_reaches_the_caller(settings):
     # given
-    settings.EMAIL_BACKEND = "aqari.providers.email.ProviderEmailBackend"
+    settings.EMAIL_BACKEND = "core.providers.email.ProviderEmailBackend"
     settings.AQARI_EMAIL_PROVIDER = "resend"
     settings.RESEND_API_KEY = RESEND_KEY
     refused = resend_response(
@@ -247,7 +247,7 @@ def test_dev_outbox_shows_sent_mail_in_development(client_for, agency_a, agency_
 
     # when
     with override_settings(DEV_TOOLS=True):
-        response = client_for(agency_a).get("/dev/outbox/")
+        response = client_for(agency_a, "agent").get("/dev/outbox/")
 
     # then
     assert response.status_code == 200
@@ -270,3 +270,18 @@ def test_dev_outbox_is_not_there_without_dev_tools(client_for, agency_a, public_
     assert on_agency.status_code == 404
     assert on_platform.status_code == 404
     assert "Viewing on Sunday" not in on_agency.content.decode()
+
+
+def test_dev_outbox_is_for_signed_in_staff_only(client_for, agency_a, public_client, outbox):
+    # given something was sent
+    send_mail("Viewing on Sunday", "See you there.", None, ["buyer@example.test"])
+
+    # when a signed-out visitor opens the outbox on the agency's host and on the platform's
+    with override_settings(DEV_TOOLS=True):
+        signed_out = client_for(agency_a).get("/dev/outbox/")
+        public_signed_out = public_client.get("/dev/outbox/")
+
+    # then they are sent to sign in, and see nothing
+    assert signed_out.status_code == 302 and "/accounts/login/" in signed_out["Location"]
+    assert public_signed_out.status_code == 302
+    assert "Viewing on Sunday" not in signed_out.content.decode()

@@ -5,6 +5,6 @@ Fakes record what they would have sent in Redis (so the web process can show wha
 sent, at `/dev/outbox/`) and can be told to fail, so tests and demos exercise error paths.
 """
 
-from aqari.providers.fakes import FakeFailure, fake_fail_next, fake_outbox, fake_outbox_clear
+from core.providers.fakes import FakeFailure, fake_fail_next, fake_outbox, fake_outbox_clear
 
 __all__ = ["FakeFailure", "fake_fail_next", "fake_outbox", "fake_outbox_clear"]

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from aqari.logging import JsonFormatter, ScrubPersonalDataFilter
+from core.logging import JsonFormatter, ScrubPersonalDataFilter
 
 PHONES = [
     "+971 50 123 4567",
