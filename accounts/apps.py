@@ -6,7 +6,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import privacy, signals  # noqa: F401
+        from accounts import emails, privacy, signals  # noqa: F401
+
+        emails.register()
         from accounts.services import first_admin_provision, first_admin_validate
         from tenants.services import agency_provisioning_register
 

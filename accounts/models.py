@@ -135,6 +135,8 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # When its email went out; the lost-work sweep sends the open ones still without it.
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The provider's code when it refused the email for good (a malformed address): not retried.
+    send_error = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         verbose_name = _("invitation")

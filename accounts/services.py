@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from accounts import selectors
 from accounts.models import Invitation, Membership, Role, User
+from core.tasks import email_queue
 from tenants.models import Agency
 from tenants.services import FirstAdmin
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 INVITATION_TTL = timedelta(days=7)
 INVITATION_SALT = "aqari.invitation"
+# The invitation email's kind (accounts.emails registers it with core.emails).
+INVITATION_EMAIL = "accounts.invitation"
 
 
 def user_create(
@@ -121,9 +124,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
             invitation.save()
     except IntegrityError as error:
         raise ValidationError(_("An invitation to this address is already open.")) from error
-    from accounts.tasks import invitation_send
-
-    transaction.on_commit(lambda: invitation_send.delay(invitation.pk))
+    email_queue(kind=INVITATION_EMAIL, object_id=invitation.pk)
     logger.info("invitation created", extra={"invitation_id": invitation.pk, "role": role})
     return invitation
 

@@ -15,8 +15,11 @@ import random
 from collections.abc import Callable
 
 from celery import current_app, shared_task
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+
+from core.emails import email_deliver
+from core.providers.email import EmailSendError
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +94,26 @@ def fan_out(
             expires=expires,
         )
     return len(schemas)
+
+
+EMAIL_MAX_RETRIES = 6
+EMAIL_RETRY_BASE_SECONDS = 30
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
+def email_send(self, kind: str, object_id: int) -> str:
+    """Send one registered kind of email about one row (core.emails). Runs outside any
+    transaction; retried with back-off only on errors the provider calls retryable. After the
+    last retry the row stays unsent and the app's sweep offers it again later."""
+    try:
+        return email_deliver(kind=kind, object_id=object_id)
+    except EmailSendError as error:
+        raise self.retry(
+            exc=error, countdown=EMAIL_RETRY_BASE_SECONDS * 2**self.request.retries
+        ) from error
+
+
+def email_queue(*, kind: str, object_id: int) -> None:
+    """Send this kind of email about this row once the current transaction commits (at once
+    outside one). Safe to call more than once: the row and the idempotency key send one."""
+    transaction.on_commit(lambda: email_send.delay(kind, object_id))

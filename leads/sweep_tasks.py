@@ -80,6 +80,7 @@ def invitations_unsent(*, now=None) -> list[int]:
     return list(
         Invitation.objects.filter(
             sent_at__isnull=True,
+            send_error="",
             accepted_at__isnull=True,
             revoked_at__isnull=True,
             expires_at__gt=now,
@@ -93,7 +94,8 @@ def invitations_unsent(*, now=None) -> list[int]:
 @shared_task
 @tenant_task
 def lost_work_sweep() -> dict:
-    from accounts.tasks import invitation_send
+    from accounts.services import INVITATION_EMAIL
+    from core.tasks import email_queue
     from leads.imports.tasks import lead_import_run
     from leads.tasks import lead_assignment_notify
 
@@ -108,7 +110,7 @@ def lost_work_sweep() -> dict:
             requeued["notices"] += 1
     for invitation_id in invitations_unsent():
         if _first_time_in_a_while("invitation", invitation_id):
-            invitation_send.delay(invitation_id)
+            email_queue(kind=INVITATION_EMAIL, object_id=invitation_id)
             requeued["invitations"] += 1
     if any(requeued.values()):
         logger.info("lost work queued again", extra=requeued)

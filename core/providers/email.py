@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage, EmailMultiAlternatives
 
-from core.providers.fakes import fake_maybe_fail, fake_record
+from core.providers.fakes import FakeFailure, fake_maybe_fail, fake_record_once
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +28,44 @@ class OutgoingEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class EmailSendError(Exception):
+    """The provider refused or could not be reached. `retryable` is the provider's word on
+    whether the same request may succeed later (rate limits, outages), as opposed to a request
+    it will never accept (a malformed address, a domain not verified)."""
+
+    def __init__(self, message: str, *, code: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+def status_is_retryable(code: str) -> bool:
+    """HTTP status as a provider reports it: 408, 409 (a concurrent idempotent request), 429
+    and 5xx may succeed later; the other 4xx will not."""
+    return code in {"408", "409", "429"} or code.startswith("5")
+
+
 class EmailProvider(Protocol):
     name: str
 
-    def send(self, email: OutgoingEmail) -> str:
-        """Send one email; return the provider's message id. Raise on failure."""
+    def send(self, email: OutgoingEmail, *, idempotency_key: str | None = None) -> str:
+        """Send one email; return the provider's message id. Raise EmailSendError on failure.
+        Two sends with the same idempotency key send one email (within a day)."""
 
 
 class FakeEmailProvider:
     name = "fake"
 
-    def send(self, email: OutgoingEmail) -> str:
-        fake_maybe_fail("email")
-        return fake_record(
+    def send(self, email: OutgoingEmail, *, idempotency_key: str | None = None) -> str:
+        try:
+            fake_maybe_fail("email")
+        except FakeFailure as error:
+            raise EmailSendError(
+                str(error), code=error.code, retryable=status_is_retryable(error.code)
+            ) from error
+        return fake_record_once(
             "email",
+            idempotency_key,
             {
                 "from": email.sender,
                 "to": list(email.to),
@@ -60,7 +84,8 @@ class ResendEmailProvider:
     def __init__(self, api_key: str) -> None:
         self.api_key = api_key
 
-    def send(self, email: OutgoingEmail) -> str:
+    def send(self, email: OutgoingEmail, *, idempotency_key: str | None = None) -> str:
+        import requests
         import resend
 
         resend.api_key = self.api_key
@@ -80,7 +105,18 @@ class ResendEmailProvider:
             params["reply_to"] = list(email.reply_to)
         if email.headers:
             params["headers"] = dict(email.headers)
-        response = resend.Emails.send(params)
+        options = {"idempotency_key": idempotency_key} if idempotency_key else None
+        try:
+            response = resend.Emails.send(params, options)
+        except resend.exceptions.ResendError as error:
+            code = str(error.code)
+            raise EmailSendError(
+                error.message, code=code, retryable=status_is_retryable(code)
+            ) from error
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise EmailSendError(
+                "Resend could not be reached.", code="network", retryable=True
+            ) from error
         return str(response["id"])
 
 

@@ -15,7 +15,12 @@ def _key(name: str) -> str:
 
 
 class FakeFailure(RuntimeError):
-    """What a fake raises when told to fail, like a provider's API error."""
+    """What a fake raises when told to fail, like a provider's API error. `code` is the
+    provider's error code (an HTTP status for email: 503 may succeed later, 422 never)."""
+
+    def __init__(self, message: str, code: str = "503") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _redis():
@@ -44,6 +49,23 @@ def fake_record(service: str, payload: dict[str, Any]) -> str:
     return message_id
 
 
+IDEMPOTENCY_SECONDS = 24 * 3600
+
+
+def fake_record_once(service: str, idempotency_key: str | None, payload: dict[str, Any]) -> str:
+    """Like the real providers: a second send with the same key within a day sends nothing
+    and answers with the first send's id."""
+    if not idempotency_key:
+        return fake_record(service, payload)
+    conn = _redis()
+    key = _key(f"idempotency:{service}:{idempotency_key}")
+    if not conn.set(key, "", nx=True, ex=IDEMPOTENCY_SECONDS):
+        return (conn.get(key) or b"").decode() or f"fake-{service}-duplicate"
+    message_id = fake_record(service, payload)
+    conn.set(key, message_id, ex=IDEMPOTENCY_SECONDS)
+    return message_id
+
+
 def fake_outbox(service: str | None = None) -> list[dict[str, Any]]:
     """Newest first."""
     items = [json.loads(raw) for raw in _redis().lrange(_key("outbox"), 0, OUTBOX_LIMIT - 1)]
@@ -54,14 +76,17 @@ def fake_outbox_clear() -> None:
     _redis().delete(_key("outbox"))
 
 
-def fake_fail_next(service: str, times: int = 1, message: str = "Simulated provider error") -> None:
-    """Make the next `times` calls of this fake raise FakeFailure (in any process)."""
+def fake_fail_next(
+    service: str, times: int = 1, message: str = "Simulated provider error", code: str = "503"
+) -> None:
+    """Make the next `times` calls of this fake raise FakeFailure with this provider error code
+    (in any process)."""
     conn = _redis()
     key = _key(f"fail:{service}")
     if times <= 0:
         conn.delete(key)
         return
-    conn.set(key, json.dumps({"times": times, "message": message}), ex=3600)
+    conn.set(key, json.dumps({"times": times, "message": message, "code": code}), ex=3600)
 
 
 def fake_maybe_fail(service: str) -> None:
@@ -75,4 +100,4 @@ def fake_maybe_fail(service: str) -> None:
         conn.delete(key)
     else:
         conn.set(key, json.dumps({**data, "times": data["times"] - 1}), keepttl=True)
-    raise FakeFailure(data["message"])
+    raise FakeFailure(data["message"], code=data.get("code", "503"))

@@ -80,7 +80,7 @@ def test_extra_fields_are_scrubbed_and_ids_kept():
         "budget 950000 AED for 2 bedrooms",
         "purge before 2025-01-31 10:00:00",
         "sent at 2025-01-31T10:00:00.123+04:00",
-        "Task accounts.tasks.invitation_send[12345678-1234-4662-8074-123456789012] succeeded",
+        "Task core.tasks.email_send[12345678-1234-4662-8074-123456789012] succeeded",
     ],
 )
 def test_ordinary_numbers_ids_dates_and_task_ids_survive(text):
