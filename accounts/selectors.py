@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, User
+from accounts.models import AttendanceCheckIn, Invitation, Membership, User
+from accounts.roles import STAFF_WHO_WORK_LEADS
+from tenants.selectors import local_day_start
 
 
 def membership_for_user(*, user_id: int) -> Membership | None:
@@ -45,3 +50,77 @@ def user_can_add_authenticator(*, user_id: int) -> bool:
 
 def user_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()
+
+
+# --- Attendance --------------------------------------------------------------------------
+
+
+def attendance_open_check_in(*, membership: Membership) -> AttendanceCheckIn | None:
+    return AttendanceCheckIn.objects.filter(
+        membership=membership, checked_out_at__isnull=True
+    ).first()
+
+
+def attendance_last_today(*, membership: Membership) -> AttendanceCheckIn | None:
+    """This person's latest check-in of the agency's day, open or closed."""
+    return (
+        membership.check_ins.filter(checked_in_at__gte=local_day_start())
+        .order_by("-checked_in_at")
+        .first()
+    )
+
+
+def attendance_on_duty_ids(*, now: datetime | None = None) -> set[int]:
+    """Membership ids with an open check-in that began today."""
+    return set(
+        AttendanceCheckIn.objects.filter(
+            checked_out_at__isnull=True, checked_in_at__gte=local_day_start(now=now)
+        ).values_list("membership_id", flat=True)
+    )
+
+
+def attendance_is_on_duty(*, membership: Membership, now: datetime | None = None) -> bool:
+    return AttendanceCheckIn.objects.filter(
+        membership=membership,
+        checked_out_at__isnull=True,
+        checked_in_at__gte=local_day_start(now=now),
+    ).exists()
+
+
+@dataclass(frozen=True)
+class DutyRow:
+    membership: Membership
+    user: User | None
+    on_duty: bool
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+
+
+def attendance_today(*, now: datetime | None = None) -> list[DutyRow]:
+    """Everyone who works leads and how their day went: on duty first, then who has left,
+    then who has not checked in."""
+    day_start = local_day_start(now=now)
+    members = list(
+        Membership.objects.filter(is_active=True, role__in=STAFF_WHO_WORK_LEADS).order_by("id")
+    )
+    users = User.objects.in_bulk([m.user_id for m in members])
+    todays: dict[int, AttendanceCheckIn] = {}
+    # Newest first, so each person's latest check-in of the day wins.
+    for check_in in AttendanceCheckIn.objects.filter(
+        checked_in_at__gte=day_start, membership__in=members
+    ).order_by("membership_id", "-checked_in_at"):
+        todays.setdefault(check_in.membership_id, check_in)
+    rows = []
+    for member in members:
+        latest = todays.get(member.pk)
+        rows.append(
+            DutyRow(
+                membership=member,
+                user=users.get(member.user_id),
+                on_duty=latest is not None and latest.checked_out_at is None,
+                checked_in_at=latest.checked_in_at if latest else None,
+                checked_out_at=latest.checked_out_at if latest else None,
+            )
+        )
+    rows.sort(key=lambda r: (not r.on_duty, r.checked_in_at is None, r.membership.pk))
+    return rows

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connection, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from accounts import selectors
-from accounts.models import Invitation, Membership, Role, User
+from accounts.models import AttendanceCheckIn, Invitation, Membership, Role, User
+from accounts.roles import can
 from core.tasks import email_queue
 from tenants.models import Agency
-from tenants.services import FirstAdmin
+from tenants.selectors import agency_timezone, local_day_start
+from tenants.services import FirstAdmin, agency_set_attendance
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +101,6 @@ def invitation_from_token(token: str) -> Invitation | None:
 
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
-    from accounts.roles import can
-
     if not can(actor.role, "invite_staff"):
         raise ValidationError(_("Only an agency admin can invite staff."))
     email = email.strip().lower()
@@ -131,8 +131,6 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
 
 @transaction.atomic
 def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
-    from accounts.roles import can
-
     if not can(actor.role, "invite_staff"):
         raise ValidationError(_("Only an agency admin can revoke invitations."))
     if invitation.accepted_at is None and invitation.revoked_at is None:
@@ -212,3 +210,70 @@ def first_admin_provision(agency: Agency, first_admin: FirstAdmin) -> None:
         )
     with schema_context(agency.schema_name):
         membership_create(user=user, role=Role.ADMIN)
+
+
+# --- Attendance --------------------------------------------------------------------------
+
+
+def _local_time(value: datetime) -> str:
+    return formats.time_format(timezone.localtime(value, agency_timezone()), "H:i")
+
+
+@transaction.atomic
+def attendance_check_in(*, actor: Membership, now: datetime | None = None) -> AttendanceCheckIn:
+    now = now or timezone.now()
+    if not getattr(connection.tenant, "attendance_enabled", False):
+        raise ValidationError(
+            _("Attendance check-in is turned off for this agency. Ask your admin to turn it on.")
+        )
+    if not can(actor.role, "check_in"):
+        raise ValidationError(_("Only staff who work leads check in."))
+    # Locking the person's membership row serialises a double tap on the button.
+    Membership.objects.select_for_update().filter(pk=actor.pk).first()
+    open_check_in = selectors.attendance_open_check_in(membership=actor)
+    day_start = local_day_start(now=now)
+    if open_check_in is not None:
+        if open_check_in.checked_in_at >= day_start:
+            raise ValidationError(
+                _("You are already checked in since %(time)s.")
+                % {"time": _local_time(open_check_in.checked_in_at)}
+            )
+        # Left open on an earlier day: close it at that day's end rather than now, so the
+        # record does not claim a night on duty.
+        local_start = timezone.localtime(open_check_in.checked_in_at, agency_timezone())
+        day_end = datetime.combine(local_start.date(), time.max, tzinfo=agency_timezone())
+        open_check_in.checked_out_at = min(day_end, now)
+        open_check_in.save(update_fields=["checked_out_at"])
+    check_in = AttendanceCheckIn(membership=actor, checked_in_at=now)
+    try:
+        with transaction.atomic():
+            check_in.save()
+    except IntegrityError as error:
+        raise ValidationError(_("You are already checked in.")) from error
+    logger.info("checked in", extra={"membership_id": actor.pk})
+    return check_in
+
+
+@transaction.atomic
+def attendance_check_out(*, actor: Membership, now: datetime | None = None) -> AttendanceCheckIn:
+    now = now or timezone.now()
+    check_in = (
+        AttendanceCheckIn.objects.select_for_update()
+        .filter(membership=actor, checked_out_at__isnull=True)
+        .first()
+    )
+    if check_in is None:
+        raise ValidationError(_("You are not checked in, so there is nothing to check out of."))
+    check_in.checked_out_at = max(now, check_in.checked_in_at + timedelta(microseconds=1))
+    check_in.save(update_fields=["checked_out_at"])
+    logger.info("checked out", extra={"membership_id": actor.pk})
+    return check_in
+
+
+def attendance_set_enabled(*, actor: Membership, enabled: bool):
+    """Turn attendance on or off for the current agency (admins only)."""
+    if not can(actor.role, "change_agency_settings"):
+        raise ValidationError(_("Only an agency admin can turn attendance on or off."))
+    agency = agency_set_attendance(agency=connection.tenant, enabled=bool(enabled))
+    logger.info("attendance setting changed", extra={"enabled": agency.attendance_enabled})
+    return agency

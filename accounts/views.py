@@ -13,7 +13,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts import selectors, services
 from accounts.forms import AcceptInvitationForm, InvitationForm
 from accounts.models import Invitation
-from accounts.roles import page_requires
+from accounts.roles import can, page_requires
+from tenants.selectors import local_day_start
 from tenants.services import agency_set_require_mfa
 
 
@@ -123,3 +124,68 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("Welcome to %(agency)s.") % {"agency": request.tenant.name})
             return redirect("dashboard")
     return render(request, "accounts/invitation_accept.html", {**context, "form": form}, status=400)
+
+
+# --- Attendance: a big check-in / check-out button for staff, who is on duty for managers ---
+
+ATTENDANCE_TEMPLATE = "accounts/attendance.html"
+
+
+def _attendance_context(request: HttpRequest, *, error: str = "") -> dict:
+    membership = request.membership
+    open_check_in = selectors.attendance_open_check_in(membership=membership)
+    on_duty = open_check_in is not None and open_check_in.checked_in_at >= local_day_start()
+    last_today = selectors.attendance_last_today(membership=membership)
+    can_see_team = can(membership.role, "see_attendance")
+    return {
+        "section": "attendance",
+        "enabled": request.tenant.attendance_enabled,
+        "on_duty": on_duty,
+        "check_in": open_check_in if on_duty else last_today,
+        "can_check_in": can(membership.role, "check_in"),
+        "can_see_team": can_see_team,
+        "can_change_settings": can(membership.role, "change_agency_settings"),
+        "team": selectors.attendance_today() if can_see_team else [],
+        "error": error,
+    }
+
+
+@page_requires("attendance")
+def attendance_page(request: HttpRequest) -> HttpResponse:
+    return render(request, ATTENDANCE_TEMPLATE, _attendance_context(request))
+
+
+def _attendance_act(request: HttpRequest, action, success: str) -> HttpResponse:
+    try:
+        action(actor=request.membership)
+    except ValidationError as error:
+        message = " ".join(error.messages)
+        if request.htmx:
+            return render(
+                request,
+                ATTENDANCE_TEMPLATE + "#duty-card",
+                _attendance_context(request, error=message),
+            )
+        return render(
+            request, ATTENDANCE_TEMPLATE, _attendance_context(request, error=message), status=400
+        )
+    if request.htmx:
+        return render(request, ATTENDANCE_TEMPLATE + "#duty-card", _attendance_context(request))
+    messages.success(request, success)
+    return redirect("attendance")
+
+
+@require_POST
+@page_requires("attendance")
+def attendance_check_in(request: HttpRequest) -> HttpResponse:
+    return _attendance_act(
+        request, services.attendance_check_in, _("You're checked in. Have a good day.")
+    )
+
+
+@require_POST
+@page_requires("attendance")
+def attendance_check_out(request: HttpRequest) -> HttpResponse:
+    return _attendance_act(
+        request, services.attendance_check_out, _("You're checked out. See you soon.")
+    )

@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 
-from accounts import views as account_views
 from aqari import views
 from aqari.urls_common import common_patterns
 from leads import views as lead_views
@@ -18,19 +17,10 @@ urlpatterns = [
     path("tasks/", include("leads.tasks_urls")),
     path("reports/", views_reports.reports_page, name="reports"),
     path("privacy/", views.privacy_page, name="privacy"),
-    path("settings/", account_views.settings_page, name="settings"),
-    path("settings/team/", account_views.team_page, name="team"),
     path("settings/assignment/", include("leads.assignment_urls")),
     path("settings/api-keys/", include("leads.api.settings_urls")),
-    path("attendance/", include("accounts.urls_attendance")),
     path("settings/capture-forms/", include("leads.capture.settings_urls")),
-    path("settings/team/invite/", account_views.invite, name="invite"),
-    path(
-        "settings/team/invitations/<int:invitation_id>/revoke/",
-        account_views.invitation_revoke,
-        name="invitation_revoke",
-    ),
-    path("invitations/<str:token>/", account_views.invitation_accept, name="invitation_accept"),
+    path("", include("accounts.urls")),
     *common_patterns,
 ]
 

@@ -16,10 +16,10 @@ from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.attendance import agency_timezone
 from leads.models import Lead, PipelineStage, Source
 from leads.selectors.assignment import member_names
 from leads.selectors.response import first_response_overdue_cutoff, first_response_target
+from tenants.selectors import agency_timezone
 
 MAX_RANGE_DAYS = 366
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.attendance import attendance_on_duty_ids
 from accounts.roles import can, page_requires
+from accounts.selectors import attendance_on_duty_ids
 from leads.models import AssignmentRule, Source
 from leads.selectors.assignment import assignable_members, assignment_rules
 from leads.selectors.response import leads_unassigned

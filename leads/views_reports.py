@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.attendance import agency_timezone
 from accounts.roles import page_requires
 from leads.reports import MAX_RANGE_DAYS, response_time_report
+from tenants.selectors import agency_timezone
 
 DEFAULT_DAYS = 30
 QUICK_RANGES = (7, 30, 90)

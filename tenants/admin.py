@@ -9,12 +9,14 @@ from django.utils.html import format_html
 
 from tenants.models import Agency, Domain, ProviderRoute, WebhookEvent
 from tenants.routes import (
-    meta_events_claim,
     provider_address_normalise,
+    provider_route_delete,
     provider_route_find,
+    provider_route_save,
     webhook_events_retry,
 )
 from tenants.selectors import agencies
+from tenants.services import agency_update
 
 
 class DomainInline(admin.TabularInline):
@@ -70,11 +72,21 @@ class AgencyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return agencies()
 
+    def save_model(self, request, obj, form, change):
+        if not change:  # has_add_permission is False: agencies come from `create_agency`
+            raise PermissionError("Agencies are created with `create_agency`.")
+        agency_update(agency=obj, fields=form.changed_data, actor_id=request.user.pk)
+
     def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is ProviderRoute:
-            for route in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
-                _claim_earlier_deliveries(self, request, route)
+        if formset.model is not ProviderRoute:
+            super().save_formset(request, form, formset, change)
+            return
+        routes = formset.save(commit=False)
+        for route in formset.deleted_objects:
+            provider_route_delete(route=route, actor_id=request.user.pk)
+        for route in routes:
+            _route_saved(self, request, route)
+        formset.save_m2m()
 
     def get_readonly_fields(self, request, obj=None):
         # The slug names the schema; renaming it would orphan the schema.
@@ -111,8 +123,14 @@ class ProviderRouteAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        _claim_earlier_deliveries(self, request, obj)
+        _route_saved(self, request, obj)
+
+    def delete_model(self, request, obj):
+        provider_route_delete(route=obj, actor_id=request.user.pk)
+
+    def delete_queryset(self, request, queryset):
+        for route in queryset:
+            provider_route_delete(route=route, actor_id=request.user.pk)
 
 
 @admin.register(WebhookEvent)
@@ -217,10 +235,10 @@ class WebhookEventAdmin(admin.ModelAdmin):
             )
 
 
-def _claim_earlier_deliveries(model_admin, request, route: ProviderRoute) -> None:
-    """A Meta page just linked: the lead-ad deliveries that came for it before are processed
-    now, in the agency it was linked to."""
-    claimed = meta_events_claim(route=route, actor_id=request.user.pk)
+def _route_saved(model_admin, request, route: ProviderRoute) -> None:
+    """Saved through the service; a Meta page just linked has the lead-ad deliveries that came
+    for it before processed now, in the agency it was linked to."""
+    claimed = provider_route_save(route=route, actor_id=request.user.pk)
     if claimed:
         model_admin.message_user(
             request,

@@ -51,6 +51,24 @@ def provider_address_normalise(*, kind: str, address: str) -> str:
     raise ValidationError("Choose what kind of address this is.", code="invalid_kind")
 
 
+@transaction.atomic
+def provider_route_save(*, route: ProviderRoute, actor_id: int | None) -> list[int]:
+    """Save a route (new or changed) with its address as the provider writes it, then process
+    the deliveries that came for a just-linked Meta page before the link. Returns the ids of
+    the events so queued."""
+    route.address = provider_address_normalise(kind=route.kind, address=route.address)
+    route.full_clean()
+    route.save()
+    logger.info("provider route saved", extra={"route_id": route.pk, "actor_id": actor_id})
+    return meta_events_claim(route=route, actor_id=actor_id)
+
+
+@transaction.atomic
+def provider_route_delete(*, route: ProviderRoute, actor_id: int | None) -> None:
+    logger.info("provider route deleted", extra={"route_id": route.pk, "actor_id": actor_id})
+    route.delete()
+
+
 def provider_route_find(*, kind: str, address: str) -> ProviderRoute | None:
     return ProviderRoute.objects.filter(kind=kind, address=address).select_related("agency").first()
 

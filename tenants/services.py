@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -124,7 +124,52 @@ def agency_set_status(*, agency: Agency, status: str) -> Agency:
     return agency
 
 
+# What platform staff may change on an agency; its slug names its schema and never changes.
+AGENCY_EDITABLE = frozenset(
+    {
+        "name",
+        "status",
+        "country",
+        "currency",
+        "timezone",
+        "default_language",
+        "require_mfa",
+        "attendance_enabled",
+        "first_response_target_minutes",
+    }
+)
+
+
+@transaction.atomic
+def agency_update(*, agency: Agency, fields: Iterable[str], actor_id: int | None) -> Agency:
+    """Save the named fields, already set on `agency` (the platform admin's form sets them),
+    after validating the whole row. A change of status goes through `agency_set_status`."""
+    fields = set(fields)
+    refused = fields - AGENCY_EDITABLE
+    if refused:
+        raise ValidationError(
+            _("These cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(refused))}
+        )
+    if not fields:
+        return agency
+    agency.full_clean()
+    if "status" in fields:
+        agency_set_status(agency=agency, status=agency.status)
+    agency.save(update_fields=sorted(fields))
+    logger.info(
+        "agency changed",
+        extra={"agency_id": agency.pk, "actor_id": actor_id, "fields": sorted(fields)},
+    )
+    return agency
+
+
 def agency_set_require_mfa(*, agency: Agency, require_mfa: bool) -> Agency:
     agency.require_mfa = require_mfa
     agency.save(update_fields=["require_mfa"])
+    return agency
+
+
+def agency_set_attendance(*, agency: Agency, enabled: bool) -> Agency:
+    agency.attendance_enabled = enabled
+    agency.save(update_fields=["attendance_enabled"])
     return agency

@@ -9,16 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.attendance import (
-    attendance_check_in,
-    attendance_check_out,
-    attendance_is_on_duty,
-    attendance_on_duty_ids,
-    attendance_set_enabled,
-    attendance_today,
-    local_day_start,
-)
 from accounts.models import AttendanceCheckIn, Membership
+from accounts.selectors import attendance_is_on_duty, attendance_on_duty_ids, attendance_today
+from accounts.services import attendance_check_in, attendance_check_out, attendance_set_enabled
+from tenants.selectors import local_day_start
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.attendance import attendance_on_duty_ids
 from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS, can
+from accounts.selectors import attendance_on_duty_ids
 from leads.models import AssignmentRule, Lead, LeadActivity, Source
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def assignment_options_set(
     *, actor: Membership, attendance_enabled: bool, first_response_target_minutes: int
 ) -> None:
     """The agency-wide settings of the assignment page, saved together (admins only)."""
-    from accounts.attendance import attendance_set_enabled
+    from accounts.services import attendance_set_enabled
     from leads.services.response import first_response_target_set
 
     attendance_set_enabled(actor=actor, enabled=attendance_enabled)

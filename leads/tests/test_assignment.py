@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounts import services as account_services
-from accounts.attendance import attendance_check_in, attendance_check_out
 from accounts.models import Membership
+from accounts.services import attendance_check_in, attendance_check_out
 from leads.models import AssignmentRule, Lead, LeadActivity
 from leads.services import Inquiry, lead_capture
 from leads.services.assignment import assignment_rule_save, lead_assign, lead_auto_assign

@@ -15,7 +15,7 @@ from conftest import PASSWORD
 from core.providers import fake_fail_next
 from leads.models import Lead
 from leads.tests.test_meta import LEADGEN_ID, webhook_for
-from tenants.models import ProviderRoute, WebhookEvent
+from tenants.models import Agency, ProviderRoute, WebhookEvent
 
 BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
@@ -323,6 +323,26 @@ def test_an_agency_page_lists_and_adds_its_routes(staff_client, two_agencies, pa
         ("meta_page", PAGE_ID),
         ("whatsapp_sender", "+971501234567"),
     }
+
+
+def test_staff_change_an_agency_through_its_service(staff_client, two_agencies, page_of_a):
+    # given an agency's change page, with its Meta page route
+    agency = two_agencies["a"].agency
+    url = f"/admin/tenants/agency/{agency.pk}/change/"
+    data = agency_page_data(staff_client.get(url))
+
+    # when staff suspend it, rename it and delete its route
+    data.update({"status": "suspended", "name": "Alpha Homes LLC", "routes-0-DELETE": "on"})
+    response = staff_client.post(url, data)
+
+    # then the changes are saved, and the route is gone
+    assert response.status_code == 302, response.context and response.context["errors"]
+    agency.refresh_from_db()
+    try:
+        assert (agency.status, agency.name) == ("suspended", "Alpha Homes LLC")
+        assert not agency.routes.exists()
+    finally:
+        Agency.objects.filter(pk=agency.pk).update(status="active", name="Alpha Homes")
 
 
 # --- Webhook events --------------------------------------------------------------------------
