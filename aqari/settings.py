@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -144,6 +145,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = AQARI_TEST
 CELERY_TASK_EAGER_PROPAGATES = AQARI_TEST
 CELERY_TIMEZONE = "UTC"
+# Queues by kind of work, so workers can scale each (docker-compose runs one worker on all of
+# them; a worker started without -Q consumes every queue declared here).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("celery", "outbound", "inbound", "ai", "maintenance")
+]
+CELERY_TASK_ROUTES = {
+    # Email and, later, messages to people.
+    "core.tasks.email_send": {"queue": "outbound"},
+    # Provider webhooks' events, processed after they were stored.
+    "*.meta_lead_process": {"queue": "inbound"},
+    # Beat's fan-out and the sweeps that find lost work.
+    "core.tasks.fan_out": {"queue": "maintenance"},
+    "*_sweep": {"queue": "maintenance"},
+}
 CELERY_BEAT_SCHEDULE: dict = {
     # Webhook events whose queued task was lost (Redis restart, crash before publish).
     "webhook-events-sweep": {

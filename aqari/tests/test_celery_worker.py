@@ -97,3 +97,26 @@ def test_task_without_an_agency_refuses_to_run(real_worker):
     # then it fails loudly instead of reading the public schema
     with pytest.raises(Exception, match="must run inside an agency"):
         result.get(timeout=20)
+
+
+def test_work_goes_to_the_queue_of_its_kind():
+    # given the routes in settings
+    router = app.amqp.router
+
+    def queue_of(name: str) -> str:
+        return router.route({}, name)["queue"].name
+
+    # then email goes out on `outbound`, webhook processing on `inbound`, sweeps on
+    # `maintenance`, and everything else on the default queue, all consumed by a plain worker
+    assert queue_of("core.tasks.email_send") == "outbound"
+    assert queue_of("leads.capture.tasks.meta_lead_process") == "inbound"
+    assert queue_of("core.tasks.fan_out") == "maintenance"
+    assert queue_of("tenants.tasks.webhook_events_sweep") == "maintenance"
+    assert queue_of("leads.imports.tasks.lead_import_run") == "celery"
+    assert {q.name for q in app.conf.task_queues} == {
+        "celery",
+        "outbound",
+        "inbound",
+        "ai",
+        "maintenance",
+    }
