@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
 
 from accounts import selectors
-from accounts.models import Role
+from accounts.models import Role, User
 
 
 class AgencyLoginForm(LoginForm):
@@ -83,8 +83,6 @@ class AcceptInvitationForm(forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords differ. Type the same one twice."))
         elif p1:
-            from accounts.models import User
-
             try:
                 password_validation.validate_password(
                     p1, User(email=self.email, full_name=cleaned.get("full_name", ""))

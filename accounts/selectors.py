@@ -3,6 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings
+from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -33,16 +36,11 @@ def open_invitations() -> QuerySet[Invitation]:
 
 
 def user_has_totp(*, user_id: int) -> bool:
-    from allauth.mfa.models import Authenticator
-
     return Authenticator.objects.filter(user_id=user_id, type=Authenticator.Type.TOTP).exists()
 
 
 def user_can_add_authenticator(*, user_id: int) -> bool:
     """allauth refuses a second factor while any of the person's addresses is unverified."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa import app_settings
-
     if app_settings.ALLOW_UNVERIFIED_EMAIL:
         return True
     return not EmailAddress.objects.filter(user_id=user_id, verified=False).exists()

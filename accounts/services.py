@@ -6,6 +6,7 @@ import logging
 import secrets
 from datetime import datetime, time, timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -55,8 +56,6 @@ def user_create(
 
 
 def _email_address_record(*, user: User, verified: bool) -> None:
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"primary": True, "verified": verified}
     )

@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
+
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # International or local phone numbers: 7+ digits with optional +, spaces, dashes, dots, brackets.
 PHONE_RE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[\s\-.()]*\d){6,14}(?!\w)")
@@ -78,8 +80,6 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        from django.db import connection
-
         schema = getattr(connection, "schema_name", None)
         if schema:
             payload["schema"] = schema

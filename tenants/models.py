@@ -4,11 +4,15 @@ import functools
 import re
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
+
+from tenants.cloning import schema_clone
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 RESERVED_SLUGS = frozenset(
@@ -133,12 +137,6 @@ class Agency(TenantMixin):
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """Copy the migrated template in one round trip (tenants/cloning.py); fall back to
         django-tenants (replaying migrations) when there is no template or copying is off."""
-        from django.conf import settings
-        from django.db import connection, transaction
-        from django_tenants.utils import schema_exists
-
-        from tenants.cloning import schema_clone
-
         template = getattr(settings, "TENANT_BASE_SCHEMA", None)
         fast = (
             sync_schema

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from tenants.models import Agency, Domain
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,8 +33,6 @@ def template_schema_migrate(*, verbosity: int = 0) -> None:
 
 def public_tenant_ensure() -> None:
     """django-tenants routes the platform host through a tenant row for the public schema."""
-    from tenants.models import Agency, Domain
-
     public, _ = Agency.objects.get_or_create(
         schema_name=get_public_schema_name(),
         defaults={"name": "Aqari platform", "slug": "platform"},
