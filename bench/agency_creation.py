@@ -48,11 +48,15 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
-from bench import scratch_server_url
+from bench import (
+    release_database,
+    results_path,
+    scratch_server_url,
+    use_database,
+    with_database,
+)
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_AGENCIES = 5
 PASSWORD = "Quiet-Orchid-Lantern-4821"
 GOAL_RATIO = 5.0
@@ -72,22 +76,18 @@ PHASES = {
 # --- scratch database -------------------------------------------------------------------------
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlparse(url)._replace(path="/" + name).geturl()
-
-
 def _admin_connect(url: str):
     """An autocommit connection to the server's maintenance database (or, failing that, to
     the database the URL names) for CREATE / DROP DATABASE."""
     import psycopg
 
     try:
-        return psycopg.connect(_with_database(url, "postgres"), autocommit=True, connect_timeout=10)
+        return psycopg.connect(with_database(url, "postgres"), autocommit=True, connect_timeout=10)
     except psycopg.OperationalError:
         return psycopg.connect(url, autocommit=True, connect_timeout=10)
 
 
-def _drop_database(url: str, name: str) -> None:
+def drop_database(url: str, name: str) -> None:
     from psycopg import sql
 
     with _admin_connect(url) as conn:
@@ -97,26 +97,23 @@ def _drop_database(url: str, name: str) -> None:
 
 @contextmanager
 def scratch_database(name: str) -> Iterator[str]:
-    """Create database `name` beside the one DATABASE_URL names, point DATABASE_URL at it for
-    the rest of this process, and drop it on the way out."""
+    """Create database `name` on the server DATABASE_URL names, point this process (Django,
+    and DATABASE_URL for the processes it starts) at it, and on the way out point it back
+    where it was and drop the database."""
     from psycopg import sql
 
     base_url = scratch_server_url(name)
-    _drop_database(base_url, name)
+    previous = os.environ.get("DATABASE_URL")
+    drop_database(base_url, name)
     with _admin_connect(base_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    os.environ["DATABASE_URL"] = _with_database(base_url, name)
+    url = with_database(base_url, name)
     try:
-        yield os.environ["DATABASE_URL"]
+        use_database(url)
+        yield url
     finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not have been set up yet.
-            pass
-        os.environ["DATABASE_URL"] = base_url
-        _drop_database(base_url, name)
+        release_database(previous)
+        drop_database(base_url, name)
 
 
 # --- timing -----------------------------------------------------------------------------------
@@ -456,9 +453,6 @@ def main() -> int:
 
     wall = time.perf_counter()
     with scratch_database(database):
-        import django
-
-        django.setup()
         results = run(agencies)
     results["wall_seconds"] = round(time.perf_counter() - wall, 1)
 
@@ -502,8 +496,7 @@ def main() -> int:
         print("\nProfile of one cloned agency (cumulative):")
         print(results["profile"])
 
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / "latest.json"
+    out = results_path("latest.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
     shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
     print(f"results written to {shown}")

@@ -30,9 +30,8 @@ import os
 import random
 import time
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
-from bench import scratch_server_url
+from bench import scratch_server_url, use_database, with_database
 
 SMALL = 1_000
 LARGE = int(os.environ.get("BENCH_LEADS_LARGE", "1000000"))
@@ -103,8 +102,12 @@ class BenchAgency:
     schema_name: str
     host: str
     leads: int
-    manager_email: str
     seconds_to_build: float
+
+    def email_of(self, role: str) -> str:
+        """The sign-in email of the agency's member with `role` (admin, manager or agent);
+        the leads are assigned to the three of them in turn."""
+        return f"{role}@{self.slug}.test"
 
 
 @dataclass
@@ -118,36 +121,6 @@ _prepared: LeadData | None = None
 
 
 # --- database ---------------------------------------------------------------------------------
-
-
-def _admin_url(url: str) -> str:
-    return urlparse(url)._replace(path="/postgres").geturl()
-
-
-def _point_django_at(url: str) -> None:
-    """Point Django at the scratch database, whether or not settings were already loaded (by
-    another benchmark of this process, or by an import that reads them), and refuse to go on
-    unless the connection really is there: nothing here may touch the development data."""
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aqari.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-    from django.conf import settings
-    from django.db import connection, connections
-
-    name = urlparse(url).path.lstrip("/")
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_database()")
-        actual = cursor.fetchone()[0]
-    if actual != name:
-        raise SystemExit(f"bench: connected to {actual!r}, not the scratch database {name!r}")
 
 
 def _complete(url: str) -> bool:
@@ -172,8 +145,8 @@ def _create_database(name: str, *, reuse: bool) -> tuple[str, bool]:
     from psycopg import sql
 
     base = scratch_server_url(name)
-    url = urlparse(base)._replace(path="/" + name).geturl()
-    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
+    url = with_database(base, name)
+    with psycopg.connect(with_database(base, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if reuse and exists and _complete(url):
             return url, True
@@ -191,7 +164,7 @@ def _create_database(name: str, *, reuse: bool) -> tuple[str, bool]:
             connections.close_all()
         except Exception:  # noqa: BLE001 - Django may be half set up at exit.
             pass
-        with psycopg.connect(_admin_url(base), autocommit=True) as conn:
+        with psycopg.connect(with_database(base, "postgres"), autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
@@ -433,10 +406,11 @@ def _agency(slug: str, count: int) -> BenchAgency:
             admin_password=PASSWORD,
             admin_name="Bench Admin",
         )
-    manager_email = f"manager@{slug}.test"
     with schema_context(agency.schema_name):
-        for role, email in (("manager", manager_email), ("agent", f"agent@{slug}.test")):
-            user = account_services.user_create(email=email, password=PASSWORD, full_name=role)
+        for role in ("manager", "agent"):
+            user = account_services.user_create(
+                email=f"{role}@{slug}.test", password=PASSWORD, full_name=role
+            )
             account_services.membership_create(user=user, role=role)
     _load_leads(agency.schema_name, count)
     check_grams(agency.schema_name)
@@ -445,7 +419,6 @@ def _agency(slug: str, count: int) -> BenchAgency:
         schema_name=agency.schema_name,
         host=agency_host(agency),
         leads=count,
-        manager_email=manager_email,
         seconds_to_build=round(time.perf_counter() - started, 1),
     )
 
@@ -465,7 +438,6 @@ def _existing(slug: str) -> BenchAgency:
         schema_name=agency.schema_name,
         host=agency_host(agency),
         leads=count,
-        manager_email=f"manager@{slug}.test",
         seconds_to_build=0.0,
     )
 
@@ -477,7 +449,7 @@ def prepared() -> LeadData:
         return _prepared
     name = os.environ.get("BENCH_LEADS_DATABASE", "aqari_bench_leads")
     url, reused = _create_database(name, reuse=bool(os.environ.get("BENCH_LEADS_REUSE")))
-    _point_django_at(url)
+    use_database(url)
     if reused:
         _prepared = LeadData(
             database=name, small=_existing("bench-small"), large=_existing("bench-large")
@@ -496,8 +468,8 @@ def prepared() -> LeadData:
     return _prepared
 
 
-def client_for(agency: BenchAgency):
-    """A Django test Client on the agency's host, signed in as its manager."""
+def client_for(agency: BenchAgency, role: str = "manager"):
+    """A Django test Client on the agency's host, signed in as its member with `role`."""
     from django.test import Client
     from django_tenants.utils import schema_context
 
@@ -505,6 +477,6 @@ def client_for(agency: BenchAgency):
 
     client = Client(HTTP_HOST=agency.host)
     with schema_context("public"):
-        user = User.objects.get(email=agency.manager_email)
+        user = User.objects.get(email=agency.email_of(role))
     client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
     return client

@@ -1,20 +1,26 @@
-"""How the lead list renders at 1,000,000 leads compared with 1,000, and deep in the list.
+"""How the lead list renders at 1,000,000 leads compared with 1,000, and deep in the list,
+for a manager (who sees every lead) and for an agent (who sees the leads assigned to them).
 
     make bench                               # with every other benchmark
     python -m bench.lead_list                # this one (inside `aqari.embedded run`)
     BENCH_LEADS_LARGE=200000 ...             # a smaller "large" agency
     BENCH_LIST_REQUESTS=100 ...              # requests per measured page (default 60)
+    BENCH_LIST_DEEP_PAGE=1000 ...            # the deep page (default 5,000, or the last full
+                                             # page when there are fewer)
 
-The agencies come from `bench.lead_data` (shared with the search benchmark). Each request
-goes through the Django test Client to the real view, signed in as the agency's manager, so
-middleware, the selector, and template rendering are all in the time. Pages measured,
-interleaved so a slow-down on the shared machine hits each alike:
+The agencies come from `bench.lead_data` (shared with the search benchmark); their leads are
+assigned in turn to the admin, the manager and the agent, so the agent sees a third of them,
+through the visibility rule of `leads.selectors.leads.leads_visible`. Each request goes through
+the Django test Client to the real view, signed in as the manager or the agent, so middleware,
+the selector, and template rendering are all in the time. Pages measured, interleaved so a
+slow-down on the shared machine hits each alike:
 
-* page 1 at 1,000 leads and at 1,000,000 leads (goal: p95 within 2x);
-* page 5,000 at 1,000,000 leads (25 leads a page, so leads 124,976-125,000), reached by a
-  cursor computed once with an OFFSET query (goal: p95 within 1.5x of page 1);
-* page 1 filtered by a stage, by a popular community (a tenth of the leads) and by a rare
-  one (one lead in 20,000), for information.
+* page 1 at 1,000 leads and at 1,000,000 leads, for each (goal: p95 within 2x);
+* page 5,000 at 1,000,000 leads (25 leads a page, so the 124,976th to the 125,000th lead the
+  reader sees), for each, reached by a cursor computed once with an OFFSET query (goal: p95
+  within 1.5x of page 1); with fewer leads, the last full page;
+* as the manager, page 1 filtered by a stage, by a popular community (a tenth of the leads)
+  and by a rare one (one lead in 20,000), for information.
 
 Results are printed and written to `bench/results/lead_list.json`.
 """
@@ -29,13 +35,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from html import unescape
-from pathlib import Path
 from urllib.parse import urlencode
 
-RESULTS = Path(__file__).resolve().parent / "results" / "lead_list.json"
+from bench import results_path
+
 DEEP_PAGE = 5000
 GOAL_SCALE = 2.0
 GOAL_DEEP = 1.5
+ROLES = ("manager", "agent")
 
 
 def p95(samples: list[float]) -> float:
@@ -43,16 +50,45 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def deep_cursor(schema: str, page: int, size: int) -> str:
-    """The cursor that opens `page`: the position of the last lead of the page before it."""
+def member(schema: str, role: str):
     from django_tenants.utils import schema_context
 
-    from leads.models import Lead
-    from leads.selectors.leads import Cursor
+    from accounts.models import Membership
+
+    with schema_context(schema):
+        return Membership.objects.select_related("user").get(role=role)
+
+
+def visible_count(schema: str, actor) -> int:
+    from django_tenants.utils import schema_context
+
+    from leads.selectors.leads import leads_visible
+
+    with schema_context(schema):
+        return leads_visible(actor=actor).count()
+
+
+def deep_page(visible: int, size: int) -> int:
+    """Page 5,000 (BENCH_LIST_DEEP_PAGE), or the last full page when there are fewer."""
+    wanted = int(os.environ.get("BENCH_LIST_DEEP_PAGE", DEEP_PAGE))
+    page = min(wanted, visible // size)
+    if page < 3:
+        raise SystemExit(
+            f"bench: {visible:,} leads make fewer than three pages; raise BENCH_LEADS_LARGE"
+        )
+    return page
+
+
+def deep_cursor(schema: str, actor, page: int, size: int) -> str:
+    """The cursor that opens `page` of the leads `actor` sees: the position of the last lead
+    of the page before it."""
+    from django_tenants.utils import schema_context
+
+    from leads.selectors.leads import Cursor, leads_visible
 
     with schema_context(schema):
         before = (
-            Lead.objects.filter(merged_into__isnull=True)
+            leads_visible(actor=actor)
             .order_by("-created_at", "-id")
             .only("id", "created_at")[(page - 1) * size - 1]
         )
@@ -90,24 +126,49 @@ def run(requests: int) -> dict:
     from leads.models import PipelineStage
     from leads.selectors.leads import PAGE_SIZE
 
-    small = lead_data.client_for(data.small)
-    large = lead_data.client_for(data.large)
-    with schema_context(data.large.schema_name):
+    large_schema = data.large.schema_name
+    with schema_context(large_schema):
         viewing = PipelineStage.objects.get(name="Viewing").pk
     connection.set_schema_to_public()
     popular = urlencode({"community": lead_data.COMMUNITIES[1]})
     rare = urlencode({"community": lead_data.RARE_COMMUNITY})
-    cursor = deep_cursor(data.large.schema_name, DEEP_PAGE, PAGE_SIZE)
-    check_cursor_walk(large)
 
-    pages = {
-        "page 1, 1,000 leads": (small, "/leads/"),
-        f"page 1, {data.large.leads:,} leads": (large, "/leads/"),
-        f"page {DEEP_PAGE:,}, {data.large.leads:,} leads": (large, f"/leads/?cursor={cursor}"),
-        f"stage filter, {data.large.leads:,} leads": (large, f"/leads/?stage={viewing}"),
-        f"community filter, {data.large.leads:,} leads": (large, f"/leads/?{popular}"),
-        f"rare community, {data.large.leads:,} leads": (large, f"/leads/?{rare}"),
-    }
+    pages: dict[str, tuple[object, str]] = {}
+    roles: dict[str, dict] = {}
+    for role in ROLES:
+        small = lead_data.client_for(data.small, role)
+        large = lead_data.client_for(data.large, role)
+        actor = member(large_schema, role)
+        visible = {
+            "small": visible_count(data.small.schema_name, member(data.small.schema_name, role)),
+            "large": visible_count(large_schema, actor),
+        }
+        page = deep_page(visible["large"], PAGE_SIZE)
+        cursor = deep_cursor(large_schema, actor, page, PAGE_SIZE)
+        check_cursor_walk(large)
+        labels = {
+            "first_small": f"{role}, page 1, {data.small.leads:,} leads",
+            "first_large": f"{role}, page 1, {data.large.leads:,} leads",
+            "deep_large": f"{role}, page {page:,}, {data.large.leads:,} leads",
+        }
+        pages[labels["first_small"]] = (small, "/leads/")
+        pages[labels["first_large"]] = (large, "/leads/")
+        pages[labels["deep_large"]] = (large, f"/leads/?cursor={cursor}")
+        roles[role] = {"visible_leads": visible, "deep_page": page, "labels": labels}
+        if role == "manager":
+            pages[f"manager, stage filter, {data.large.leads:,} leads"] = (
+                large,
+                f"/leads/?stage={viewing}",
+            )
+            pages[f"manager, community filter, {data.large.leads:,} leads"] = (
+                large,
+                f"/leads/?{popular}",
+            )
+            pages[f"manager, rare community, {data.large.leads:,} leads"] = (
+                large,
+                f"/leads/?{rare}",
+            )
+
     rare_rows = min(PAGE_SIZE, data.large.leads // lead_data.RARE_EVERY)
     for client, path in pages.values():  # warm caches, templates and connections
         wanted = rare_rows if path.endswith(rare) else PAGE_SIZE
@@ -122,7 +183,6 @@ def run(requests: int) -> dict:
             client.get(path)
             samples[label].append((time.perf_counter() - started) * 1000)
 
-    labels = list(pages)
     summary = {
         label: {
             "p50_ms": round(statistics.median(values), 2),
@@ -131,20 +191,34 @@ def run(requests: int) -> dict:
         }
         for label, values in samples.items()
     }
-    scale = summary[labels[1]]["p95_ms"] / summary[labels[0]]["p95_ms"]
-    deep = summary[labels[2]]["p95_ms"] / summary[labels[1]]["p95_ms"]
+    ratios = {}
+    for role, about in roles.items():
+        labels = about.pop("labels")
+        first_small = summary[labels["first_small"]]["p95_ms"]
+        first_large = summary[labels["first_large"]]["p95_ms"]
+        deep = summary[labels["deep_large"]]["p95_ms"]
+        ratios[role] = {
+            "large_vs_small_p95": round(first_large / first_small, 2),
+            "deep_vs_first_p95": round(deep / first_large, 2),
+        }
+    agent_vs_manager = (
+        summary[f"agent, page 1, {data.large.leads:,} leads"]["p95_ms"]
+        / summary[f"manager, page 1, {data.large.leads:,} leads"]["p95_ms"]
+    )
     return {
         "benchmark": "lead_list",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "requests_per_page": requests,
+        "small_leads": data.small.leads,
         "large_leads": data.large.leads,
         "build_seconds": {
             "small": data.small.seconds_to_build,
             "large": data.large.seconds_to_build,
         },
+        "roles": roles,
         "pages": summary,
-        "ratio_large_vs_small_p95": round(scale, 2),
-        "ratio_deep_vs_first_p95": round(deep, 2),
+        "ratios": ratios,
+        "ratio_agent_vs_manager_first_page_large_p95": round(agent_vs_manager, 2),
         "goal_large_vs_small": GOAL_SCALE,
         "goal_deep_vs_first": GOAL_DEEP,
     }
@@ -153,23 +227,29 @@ def run(requests: int) -> dict:
 def report(results: dict) -> None:
     print()
     print(f"Lead list, {results['requests_per_page']} requests a page (Django test Client)")
-    header = f"{'page':<40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
+    header = f"{'page':<50} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
     print(header)
     print("-" * len(header))
     for label, row in results["pages"].items():
-        print(f"{label:<40} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['max_ms']:>8.1f}")
-    scale, deep = results["ratio_large_vs_small_p95"], results["ratio_deep_vs_first_p95"]
+        print(f"{label:<50} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['max_ms']:>8.1f}")
+    for role, ratios in results["ratios"].items():
+        about = results["roles"][role]
+        visible = about["visible_leads"]
+        scale, deep = ratios["large_vs_small_p95"], ratios["deep_vs_first_p95"]
+        print(
+            f"{role} (sees {visible['small']:,} and {visible['large']:,} leads): "
+            f"p95 at {results['large_leads']:,} vs {results['small_leads']:,} leads {scale:.2f}x "
+            f"({'meets' if scale <= GOAL_SCALE else 'MISSES'} the {GOAL_SCALE}x goal); "
+            f"page {about['deep_page']:,} vs page 1 {deep:.2f}x "
+            f"({'meets' if deep <= GOAL_DEEP else 'MISSES'} the {GOAL_DEEP}x goal)"
+        )
     print(
-        f"p95 at {results['large_leads']:,} vs 1,000 leads: {scale:.2f}x "
-        f"({'meets' if scale <= GOAL_SCALE else 'MISSES'} the {GOAL_SCALE}x goal)"
+        f"agent vs manager, page 1 at {results['large_leads']:,} leads: "
+        f"{results['ratio_agent_vs_manager_first_page_large_p95']:.2f}x the p95"
     )
-    print(
-        f"p95 of page {DEEP_PAGE:,} vs page 1: {deep:.2f}x "
-        f"({'meets' if deep <= GOAL_DEEP else 'MISSES'} the {GOAL_DEEP}x goal)"
-    )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"results written to bench/results/{RESULTS.name}")
+    out = results_path("lead_list.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {out}")
 
 
 def main() -> int:
