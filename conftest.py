@@ -28,6 +28,15 @@ class AgencyFixture:
     def schema_name(self) -> str:
         return self.agency.schema_name
 
+    def member(self, role: str):
+        """The membership of this agency's user of that role (read in the agency's schema)."""
+        from django_tenants.utils import schema_context
+
+        from accounts.models import Membership
+
+        with schema_context(self.schema_name):
+            return Membership.objects.get(user_id=self.users[role].pk)
+
 
 def _make_agency(slug: str, name: str):
     from django_tenants.utils import schema_context

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import AttendanceCheckIn, Membership
+from accounts.models import AttendanceCheckIn
 from accounts.selectors import attendance_is_on_duty, attendance_on_duty_ids, attendance_today
 from accounts.services import attendance_check_in, attendance_check_out, attendance_set_enabled
 from tenants.selectors import local_day_start
@@ -25,12 +25,8 @@ def attendance_on(agency_a):
     agency.attendance_enabled = before
 
 
-def member(fixture, role: str) -> Membership:
-    return Membership.objects.get(user_id=fixture.users[role].pk)
-
-
 def test_check_in_then_out(agency_a, attendance_on):
-    agent = member(agency_a, "agent")
+    agent = agency_a.member("agent")
 
     check_in = attendance_check_in(actor=agent)
     assert attendance_is_on_duty(membership=agent)
@@ -42,7 +38,7 @@ def test_check_in_then_out(agency_a, attendance_on):
 
 
 def test_checking_in_twice_or_out_twice_is_a_clear_error(agency_a, attendance_on):
-    agent = member(agency_a, "agent")
+    agent = agency_a.member("agent")
     attendance_check_in(actor=agent)
 
     with pytest.raises(ValidationError, match="already checked in since"):
@@ -56,7 +52,7 @@ def test_checking_in_twice_or_out_twice_is_a_clear_error(agency_a, attendance_on
 def test_the_database_allows_one_open_check_in(agency_a, attendance_on):
     from django.db import IntegrityError, transaction
 
-    agent = member(agency_a, "agent")
+    agent = agency_a.member("agent")
     AttendanceCheckIn.objects.create(membership=agent)
     with pytest.raises(IntegrityError), transaction.atomic():
         AttendanceCheckIn.objects.create(membership=agent)
@@ -64,7 +60,7 @@ def test_the_database_allows_one_open_check_in(agency_a, attendance_on):
 
 def test_a_check_in_left_open_overnight_is_closed_at_the_end_of_its_day(agency_a, attendance_on):
     # given an agent who forgot to check out yesterday
-    agent = member(agency_a, "agent")
+    agent = agency_a.member("agent")
     yesterday_9am = local_day_start() - timedelta(hours=15)
     AttendanceCheckIn.objects.create(membership=agent, checked_in_at=yesterday_9am)
 
@@ -82,12 +78,12 @@ def test_a_check_in_left_open_overnight_is_closed_at_the_end_of_its_day(agency_a
 
 def test_nobody_checks_in_while_attendance_is_off(agency_a):
     with pytest.raises(ValidationError, match="turned off"):
-        attendance_check_in(actor=member(agency_a, "agent"))
+        attendance_check_in(actor=agency_a.member("agent"))
 
 
 def test_only_staff_who_work_leads_check_in(agency_a, attendance_on):
     with pytest.raises(ValidationError):
-        attendance_check_in(actor=member(agency_a, "privacy_officer"))
+        attendance_check_in(actor=agency_a.member("privacy_officer"))
 
 
 def test_only_an_admin_turns_attendance_on(agency_a):
@@ -95,8 +91,8 @@ def test_only_an_admin_turns_attendance_on(agency_a):
     before = agency.attendance_enabled
     try:
         with pytest.raises(ValidationError):
-            attendance_set_enabled(actor=member(agency_a, "manager"), enabled=True)
-        attendance_set_enabled(actor=member(agency_a, "admin"), enabled=True)
+            attendance_set_enabled(actor=agency_a.member("manager"), enabled=True)
+        attendance_set_enabled(actor=agency_a.member("admin"), enabled=True)
         agency.refresh_from_db()
         assert agency.attendance_enabled
     finally:
@@ -105,7 +101,7 @@ def test_only_an_admin_turns_attendance_on(agency_a):
 
 def test_who_is_on_duty_today(agency_a, attendance_on):
     # given the agent on duty, the manager checked in and out, the admin not in
-    agent, manager = member(agency_a, "agent"), member(agency_a, "manager")
+    agent, manager = agency_a.member("agent"), agency_a.member("manager")
     attendance_check_in(actor=manager)
     attendance_check_out(actor=manager)
     attendance_check_in(actor=agent, now=timezone.now())
@@ -120,7 +116,7 @@ def test_who_is_on_duty_today(agency_a, attendance_on):
     ]
     assert rows[1].checked_out_at is not None
     assert rows[2].checked_in_at is None
-    assert member(agency_a, "privacy_officer").pk not in {r.membership.pk for r in rows}
+    assert agency_a.member("privacy_officer").pk not in {r.membership.pk for r in rows}
 
 
 # --- The page -------------------------------------------------------------------------------
@@ -145,7 +141,7 @@ def test_an_agent_checks_in_and_out_on_the_page(client_for, agency_a, attendance
 
 
 def test_managers_see_the_team_and_agents_do_not(client_for, agency_a, attendance_on):
-    attendance_check_in(actor=member(agency_a, "agent"))
+    attendance_check_in(actor=agency_a.member("agent"))
 
     manager_page = client_for(agency_a, "manager").get("/attendance/").content.decode()
     agent_page = client_for(agency_a, "agent").get("/attendance/").content.decode()

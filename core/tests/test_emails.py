@@ -12,7 +12,8 @@ from celery.exceptions import Retry
 from django.db import transaction
 
 from accounts import services
-from accounts.models import Invitation, Membership
+from accounts.models import Invitation
+from accounts.tests.factories import InvitationFactory
 from core.emails import email_deliver
 from core.providers import fake_fail_next
 from core.tasks import email_send
@@ -20,12 +21,8 @@ from core.tasks import email_send
 KIND = services.INVITATION_EMAIL
 
 
-def admin_of(fixture) -> Membership:
-    return Membership.objects.get(user_id=fixture.users["admin"].pk)
-
-
 def invite(fixture, email="new.agent@example.test") -> Invitation:
-    return services.invitation_create(actor=admin_of(fixture), email=email, role="agent")
+    return InvitationFactory(actor=fixture.member("admin"), email=email)
 
 
 def emails_to(outbox, address: str) -> list[dict]:

@@ -16,6 +16,7 @@ from core.providers import fake_fail_next
 from leads.models import Lead
 from leads.tests.test_meta import LEADGEN_ID, webhook_for
 from tenants.models import Agency, ProviderRoute, WebhookEvent
+from tenants.tests.factories import ProviderRouteFactory, WebhookEventFactory
 
 BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
@@ -153,9 +154,7 @@ def form_errors(response) -> dict:
 
 @pytest.fixture
 def page_of_a(agency_a) -> ProviderRoute:
-    return ProviderRoute.objects.create(
-        kind=ProviderRoute.Kind.META_PAGE, address=PAGE_ID, agency=agency_a.agency
-    )
+    return ProviderRouteFactory(address=PAGE_ID, agency=agency_a.agency)
 
 
 def test_route_pages_render(staff_client, page_of_a):
@@ -247,7 +246,7 @@ def test_an_address_routed_to_another_agency_is_a_form_error(staff_client, two_a
 def test_the_same_address_may_be_a_route_of_another_kind(staff_client, two_agencies):
     # given
     number = "+97143001234"
-    ProviderRoute.objects.create(
+    ProviderRouteFactory(
         kind=ProviderRoute.Kind.TWILIO_NUMBER, address=number, agency=two_agencies["a"].agency
     )
 
@@ -353,8 +352,8 @@ SMS_PAYLOAD = {"From": "+971509876543", "Body": "Hi, this is Omar Haddad about t
 @pytest.fixture
 def sms_event(agency_a) -> WebhookEvent:
     # A delivery carrying a person's number and words, as message webhooks do.
-    return WebhookEvent.objects.create(
-        provider="twilio", external_id="SM0123456789", agency=agency_a.agency, payload=SMS_PAYLOAD
+    return WebhookEventFactory(
+        external_id="SM0123456789", agency=agency_a.agency, payload=SMS_PAYLOAD
     )
 
 
@@ -544,7 +543,7 @@ def test_retry_routes_an_ignored_delivery_once_its_page_is_linked(
     event = WebhookEvent.objects.get()
     refused = retry(staff_client, event)
     assert any("link the page first" in str(m) for m in refused.context["messages"])
-    ProviderRoute.objects.create(
+    ProviderRoute.objects.create(  # as a shell or a migration would: no claim on save
         kind=ProviderRoute.Kind.META_PAGE, address=PAGE_ID, agency=agency_a.agency
     )
 
