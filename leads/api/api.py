@@ -68,9 +68,8 @@ def json_object(request: HttpRequest) -> dict[str, Any]:
             % {"problem": error.msg, "line": error.lineno, "column": error.colno},
         ) from error
     except RecursionError as error:
-        raise ApiError(
-            400, "invalid_json", _("The body is nested too deeply. Send a flatter object.")
-        ) from error
+        # Nested deeper than Python parses: no reasonable client sends that.
+        raise ApiError(400, "invalid_json", _("Send one JSON object, {…}, in the body.")) from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", _("Send one JSON object, {…}, in the body."))
     return data

@@ -55,10 +55,7 @@ def _unstorable(value: str) -> bool:
 
 def _check_storable(value: str) -> str:
     if _unstorable(value):
-        raise _problem(
-            "text_unstorable",
-            _("Remove the NUL or unpaired surrogate character: it cannot be stored."),
-        )
+        raise _problem("text_unstorable", _("Send text."))
     return value
 
 
