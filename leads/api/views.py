@@ -1,163 +1,82 @@
-"""The REST API at `/api/v1/`: leads list, create, read and change, and its OpenAPI document.
+"""The REST API's operations at `/api/v1/`: leads list, create, read and change.
 
-Plain Django views. Every response is JSON, errors included (see `leads.api.errors`)."""
-
-from __future__ import annotations
+Ninja checks each request against `leads.api.schemas` before an operation runs; what is left
+here is what needs the agency's data (a stage by name, a team member), then one service or
+selector. Every response is JSON, errors included (see `leads.api.errors`)."""
 
 import base64
 import binascii
-import json
-import logging
-import zoneinfo
-from collections.abc import Callable
-from datetime import datetime, time
-from functools import wraps
+from datetime import datetime
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+from django.urls import register_converter
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from ninja import Query, Router, Status
+from pydantic import WithJsonSchema
 
-from leads.api import selectors
-from leads.api.auth import api_authenticate
-from leads.api.errors import ApiError, api_error_response, validation_fields
-from leads.api.openapi import openapi_document
-from leads.api.serializers import Payload, lead_json
-from leads.api.services import DuplicatePerson, LeadChanges, lead_api_create, lead_api_update
-from leads.models import Interest, Lead, Source
+from leads.api import schemas, selectors
+from leads.api.errors import ApiError, api_error_response, invalid, validation_fields
+from leads.api.services import (
+    DETAIL_FIELDS,
+    DuplicatePerson,
+    LeadChanges,
+    lead_api_create,
+    lead_api_update,
+)
+from leads.models import Lead
 from leads.selectors.assignment import member_names
-from leads.services.capture import Inquiry
+from leads.services import Inquiry
 
-logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
-PAGE_DEFAULT = 50
-PAGE_MAX = 200
-LIST_PARAMS = {"cursor", "limit", "stage", "source", "updated_since"}
-CREATE_FIELDS = {
-    "full_name",
-    "phone",
-    "phones",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "bedrooms",
-    "communities",
-    "budget_min",
-    "budget_max",
-    "budget_currency",
-    "message",
-    "source_details",
-    "tags",
+class LeadIdConverter:
+    """A lead id in a path: digits that fit a bigint. Anything else is not an address here
+    (a JSON 404), rather than a validation error."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(LeadIdConverter, "api_lead_id")
+
+router = Router()
+
+
+def _responses(descriptions: dict[int, str]) -> dict:
+    """What each status means here, for the OpenAPI document (ninja only knows their
+    names)."""
+    responses: dict[int, dict] = {
+        status: {"description": text} for status, text in descriptions.items()
+    }
+    responses[429] = {
+        "description": "Too many requests; wait `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+    return {"responses": responses}
+
+
+AUTH_ERRORS = {
+    401: "No key, or a key that is unknown here or revoked.",
+    405: "The method is not allowed; see `Allow`.",
 }
-UPDATE_FIELDS = {
-    "full_name",
-    "phones",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "bedrooms",
-    "communities",
-    "budget_min",
-    "budget_max",
-    "budget_currency",
-    "stage",
-    "lost_reason",
-    "tags",
-    "assignee",
+BODY_ERRORS = {
+    400: "Bad JSON (`invalid_json`) or fields to fix (`invalid`, with `fields`).",
+    413: "The body is over 64 KB (`payload_too_large`).",
+    415: "The body is not JSON (`unsupported_media_type`).",
 }
+NOT_FOUND = {404: "No lead with this id in this agency."}
 
 
-def _json(data, status: int = 200, headers: dict[str, str] | None = None) -> JsonResponse:
-    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
-def api_endpoint(*methods: str, authenticated: bool = True) -> Callable:
-    """Method check, API-key authentication and rate limit, and JSON for every error."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            try:
-                if request.method not in methods:
-                    raise ApiError(
-                        405,
-                        "method_not_allowed",
-                        _("%(method)s is not allowed here. Use %(allowed)s.")
-                        % {"method": request.method, "allowed": ", ".join(methods)},
-                        headers={"Allow": ", ".join(methods)},
-                    )
-                if authenticated:
-                    request.api_key = api_authenticate(request)
-                return view(request, *args, **kwargs)
-            except ApiError as error:
-                return error.response()
-            except Exception:
-                logger.exception("api error", extra={"path_name": view.__name__})
-                return api_error_response(
-                    500,
-                    "internal_error",
-                    _("Something went wrong on our side. Try again in a minute."),
-                )
-
-        return wrapped
-
-    return decorator
-
-
-def _read_json(request: HttpRequest) -> dict:
-    content_type = request.content_type or ""
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            _("Send JSON with the header “Content-Type: application/json”."),
-        )
-    too_large = ApiError(
-        413,
-        "payload_too_large",
-        _("The body is larger than %(size)s KB. Send less at once.")
-        % {"size": MAX_BODY_BYTES // 1024},
-    )
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:
-        raise too_large
-    body = request.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise too_large
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ApiError(400, "invalid_json", _("The body is not UTF-8 text.")) from error
-    except json.JSONDecodeError as error:
-        raise ApiError(
-            400,
-            "invalid_json",
-            _("The body is not valid JSON: %(problem)s at line %(line)s, column %(column)s.")
-            % {"problem": error.msg, "line": error.lineno, "column": error.colno},
-        ) from error
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", _("Send one JSON object, {…}, in the body."))
-    return data
-
-
-def _invalid(fields: dict[str, list[str]]) -> ApiError:
-    return ApiError(
-        400, "invalid", _("Some fields need fixing. See “fields” for each one."), fields=fields
-    )
+def _errors(*statuses: int) -> dict[int, type[schemas.Error]]:
+    return dict.fromkeys((*statuses, 401, 405, 429), schemas.Error)
 
 
 def _region(request: HttpRequest) -> str:
@@ -166,6 +85,14 @@ def _region(request: HttpRequest) -> str:
 
 def _names_for(leads: list[Lead]) -> dict[int, str]:
     return member_names({lead.assignee_id for lead in leads if lead.assignee_id})
+
+
+# Documented as in v1's hand-written description; the converter has checked the digits.
+LeadId = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1})]
+
+
+def _lead_out(lead: Lead) -> schemas.Lead:
+    return schemas.Lead.of(lead, names=_names_for([lead]))
 
 
 # --- Cursors --------------------------------------------------------------------------------
@@ -198,199 +125,175 @@ def cursor_decode(value: str) -> tuple[datetime, int]:
 # --- Leads ----------------------------------------------------------------------------------
 
 
-@api_endpoint("GET", "POST")
-def leads_collection(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return _lead_create(request)
-    return _lead_list(request)
-
-
-def _parse_updated_since(request: HttpRequest, value: str) -> datetime | None:
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is not None:
-            moment = datetime.combine(day, time.min)
-    if moment is None:
-        return None
-    if timezone.is_naive(moment):
-        tz = zoneinfo.ZoneInfo(getattr(request.tenant, "timezone", "") or "Asia/Dubai")
-        moment = moment.replace(tzinfo=tz)
-    return moment
-
-
-def _lead_list(request: HttpRequest) -> HttpResponse:
-    params = request.GET
-    fields: dict[str, list[str]] = {}
-    for name in set(params) - LIST_PARAMS:
-        fields[name] = [_("Unknown parameter.")]
-    limit = PAGE_DEFAULT
-    if params.get("limit"):
-        try:
-            limit = int(params["limit"])
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= PAGE_MAX:
-            fields["limit"] = [_("Send a number from 1 to %(max)s.") % {"max": PAGE_MAX}]
-    stage = None
-    if params.get("stage"):
-        stage = selectors.api_stage(params["stage"])
-        if stage is None:
-            fields["stage"] = [_("No stage with this id or name.")]
-    source = params.get("source", "")
-    if source and source not in Source.values:
-        fields["source"] = [_("Use one of: %(values)s.") % {"values": ", ".join(Source.values)}]
-    updated_since = None
-    if params.get("updated_since"):
-        updated_since = _parse_updated_since(request, params["updated_since"])
-        if updated_since is None:
-            fields["updated_since"] = [
-                _("Use an ISO 8601 date or time, like 2026-05-01T09:00:00+04:00.")
-            ]
-    if fields:
-        raise _invalid(fields)
-    after = cursor_decode(params["cursor"]) if params.get("cursor") else None
-    leads = list(
-        selectors.api_leads(stage=stage, source=source, updated_since=updated_since, after=after)[
-            : limit + 1
-        ]
-    )
-    has_more = len(leads) > limit
-    leads = leads[:limit]
-    names = _names_for(leads)
-    return _json(
+@router.get(
+    "/leads/",
+    response={200: schemas.LeadPage, **_errors(400)},
+    operation_id="listLeads",
+    summary="List leads, oldest first",
+    description=(
+        "Pages by cursor over (created_at, id): pass `next_cursor` back as `cursor` until "
+        "`has_more` is false. New leads join the end, so a stored cursor also fetches leads "
+        "created since. Merged leads are left out."
+    ),
+    url_name="api_leads",
+    openapi_extra=_responses(
         {
-            "data": [lead_json(lead, names=names) for lead in leads],
-            "has_more": has_more,
-            "next_cursor": cursor_encode(leads[-1]) if has_more else None,
+            200: "A page of leads.",
+            400: "A parameter to fix (`invalid`, `invalid_cursor`).",
+            **AUTH_ERRORS,
         }
+    ),
+)
+def lead_list(request: HttpRequest, params: Query[schemas.LeadListParams]) -> schemas.LeadPage:
+    unknown = sorted(set(request.GET) - set(schemas.LeadListParams.model_fields))
+    if unknown:
+        raise invalid({name: [_("Unknown parameter.")] for name in unknown})
+    stage = None
+    if params.stage:
+        stage = selectors.api_stage(params.stage)
+        if stage is None:
+            raise invalid({"stage": [_("No stage with this id or name.")]})
+    after = cursor_decode(params.cursor) if params.cursor else None
+    leads = list(
+        selectors.api_leads(
+            stage=stage, source=params.source, updated_since=params.updated_since, after=after
+        )[: params.limit + 1]
+    )
+    has_more = len(leads) > params.limit
+    leads = leads[: params.limit]
+    names = _names_for(leads)
+    return schemas.LeadPage(
+        data=[schemas.Lead.of(lead, names=names) for lead in leads],
+        has_more=has_more,
+        next_cursor=cursor_encode(leads[-1]) if has_more else None,
     )
 
 
-def _lead_create(request: HttpRequest) -> HttpResponse:
-    payload = Payload(_read_json(request), allowed=CREATE_FIELDS)
-    phones = payload.text_list("phones", max_length=40, max_items=5)
-    if payload.has("phone"):
-        single = payload.text("phone", max_length=40)
-        if single:
-            phones.insert(0, single)
+@router.post(
+    "/leads/",
+    response={201: schemas.Lead, 200: schemas.Lead, **_errors(400, 413, 415)},
+    operation_id="createLead",
+    summary="Add an inquiry: a new lead, or the existing lead of this person",
+    description=(
+        "One person, one lead: when a phone or email matches a lead of the agency, the inquiry "
+        "joins that lead's timeline, fills what it lacked, and the answer is 200 instead of "
+        "201. Phones are read in the agency's country unless they start with + or 00."
+    ),
+    url_name="api_leads",
+    openapi_extra=_responses(
+        {
+            201: "A new lead.",
+            200: "The person's existing lead, updated.",
+            **BODY_ERRORS,
+            **AUTH_ERRORS,
+        }
+    ),
+)
+def lead_create(
+    request: HttpRequest, payload: schemas.LeadCreate, response: HttpResponse
+) -> Status[schemas.Lead]:
+    phones = [payload.phone, *payload.phones] if payload.phone else list(payload.phones)
     inquiry = Inquiry(
         source="api",
-        full_name=payload.text("full_name", max_length=150),
+        full_name=payload.full_name,
         phones=phones,
-        email=payload.text("email", max_length=254),
-        nationality=payload.pattern(
-            "nationality",
-            r"[A-Z]{2}",
-            _("Use a two-letter country code, like AE."),
-            transform=str.upper,
-        ),
-        preferred_language=payload.text("preferred_language", max_length=5).lower(),
-        source_details=payload.obj("source_details"),
-        interest=payload.text("interest", max_length=10),
-        property_type=payload.text("property_type", max_length=40),
-        bedrooms=payload.integer("bedrooms", minimum=0, maximum=50),
-        communities=payload.text_list("communities", max_length=80),
-        budget_min=payload.amount("budget_min"),
-        budget_max=payload.amount("budget_max"),
-        budget_currency=payload.pattern(
-            "budget_currency",
-            r"[A-Z]{3}",
-            _("Use a three-letter currency code, like AED."),
-            transform=str.upper,
-        ),
-        message=payload.text("message", max_length=2000, multiline=True),
+        email=payload.email,
+        nationality=payload.nationality,
+        preferred_language=payload.preferred_language,
+        source_details=payload.source_details,
+        interest=payload.interest,
+        property_type=payload.property_type,
+        bedrooms=payload.bedrooms,
+        communities=payload.communities,
+        budget_min=payload.budget_min,
+        budget_max=payload.budget_max,
+        budget_currency=payload.budget_currency,
+        message=payload.message,
     )
-    if inquiry.interest and inquiry.interest not in Interest.values:
-        payload.error("interest", _("Choose buy, rent or off_plan."))
-    tags = payload.text_list("tags", max_length=40)
-    if payload.errors:
-        raise _invalid(payload.errors)
     try:
         result = lead_api_create(
-            api_key=request.api_key, inquiry=inquiry, tags=tags, region=_region(request)
+            api_key=request.auth, inquiry=inquiry, tags=payload.tags, region=_region(request)
         )
     except ValidationError as error:
-        raise _invalid(validation_fields(error)) from error
+        raise invalid(validation_fields(error)) from error
     lead = selectors.api_lead(lead_id=result.lead.pk)
-    status = 201 if result.created else 200
-    return _json(
-        lead_json(lead, names=_names_for([lead])),
-        status=status,
-        headers={"Location": f"/api/v1/leads/{lead.pk}/"},
-    )
+    response["Location"] = f"/api/v1/leads/{lead.pk}/"
+    return Status(201 if result.created else 200, _lead_out(lead))
 
 
-@api_endpoint("GET", "PATCH")
-def lead_item(request: HttpRequest, lead_id: int) -> HttpResponse:
+def _lead_or_404(lead_id: int) -> Lead:
     lead = selectors.api_lead(lead_id=lead_id)
     if lead is None:
         raise ApiError(404, "not_found", _("There is no lead with this id in this agency."))
-    if request.method == "PATCH":
-        lead = _lead_update(request, lead)
-    return _json(lead_json(lead, names=_names_for([lead])))
+    return lead
 
 
-def _lead_update(request: HttpRequest, lead: Lead) -> Lead:
-    data = _read_json(request)
-    payload = Payload(data, allowed=UPDATE_FIELDS)
-    if not data:
-        raise _invalid({"_": [_("Send at least one field to change.")]})
-    changes = LeadChanges()
-    readers = {
-        "full_name": lambda: payload.text("full_name", max_length=150),
-        "email": lambda: payload.text("email", max_length=254),
-        "phones": lambda: payload.text_list("phones", max_length=40, max_items=5),
-        "nationality": lambda: payload.pattern(
-            "nationality",
-            r"[A-Z]{2}",
-            _("Use a two-letter country code, like AE."),
-            transform=str.upper,
-        ),
-        "preferred_language": lambda: payload.text("preferred_language", max_length=5).lower(),
-        "interest": lambda: payload.text("interest", max_length=10),
-        "property_type": lambda: payload.text("property_type", max_length=40),
-        "bedrooms": lambda: payload.integer("bedrooms", minimum=0, maximum=50),
-        "communities": lambda: payload.text_list("communities", max_length=80),
-        "budget_min": lambda: payload.amount("budget_min"),
-        "budget_max": lambda: payload.amount("budget_max"),
-        "budget_currency": lambda: payload.pattern(
-            "budget_currency",
-            r"[A-Z]{3}",
-            _("Use a three-letter currency code, like AED."),
-            transform=str.upper,
-        ),
-    }
-    for name, read in readers.items():
-        if payload.has(name):
-            changes.details[name] = read()
-    if changes.details.get("interest") and changes.details["interest"] not in Interest.values:
-        payload.error("interest", _("Choose buy, rent or off_plan."))
-    stage_sent, stage_ref = payload.nullable_reference("stage")
-    if stage_sent:
-        changes.stage = selectors.api_stage(stage_ref) if stage_ref is not None else None
+@router.get(
+    "/leads/{api_lead_id:lead_id}/",
+    response={200: schemas.Lead, **_errors(404)},
+    operation_id="getLead",
+    summary="One lead",
+    url_name="api_lead",
+    openapi_extra=_responses({200: "The lead.", **NOT_FOUND, **AUTH_ERRORS}),
+)
+def lead_detail(request: HttpRequest, lead_id: LeadId) -> schemas.Lead:
+    return _lead_out(_lead_or_404(lead_id))
+
+
+@router.patch(
+    "/leads/{api_lead_id:lead_id}/",
+    response={200: schemas.Lead, **_errors(400, 404, 409, 413, 415)},
+    operation_id="updateLead",
+    summary="Change a lead",
+    description=(
+        "Send only the fields to change; lists (phones, communities, tags) are replaced. All of "
+        "it is applied, or none of it. Moving to a lost stage needs `lost_reason`. A phone or "
+        "email of another lead is a 409 `duplicate`: merge the two leads in Aqari instead."
+    ),
+    url_name="api_lead",
+    openapi_extra=_responses(
+        {
+            200: "The changed lead.",
+            **BODY_ERRORS,
+            **NOT_FOUND,
+            409: (
+                "Another lead has this phone or email (`duplicate`), or this lead was merged "
+                "into another (`merged`)."
+            ),
+            **AUTH_ERRORS,
+        }
+    ),
+)
+def lead_update(request: HttpRequest, payload: schemas.LeadUpdate, lead_id: LeadId) -> schemas.Lead:
+    lead = _lead_or_404(lead_id)
+    sent = payload.model_fields_set
+    changes = LeadChanges(
+        details={name: getattr(payload, name) for name in DETAIL_FIELDS if name in sent}
+    )
+    errors: dict[str, list[str]] = {}
+    if "stage" in sent:
+        if payload.stage is not None:
+            changes.stage = selectors.api_stage(payload.stage)
         if changes.stage is None:
-            payload.error("stage", _("No stage with this id or name."))
-    if payload.has("lost_reason"):
-        changes.lost_reason = payload.text("lost_reason", max_length=200)
-    if payload.has("tags"):
-        changes.tags = payload.text_list("tags", max_length=40)
-    assignee_sent, assignee_ref = payload.nullable_reference("assignee")
-    if assignee_sent:
+            errors["stage"] = [_("No stage with this id or name.")]
+    if "lost_reason" in sent:
+        changes.lost_reason = payload.lost_reason
+    if "tags" in sent:
+        changes.tags = payload.tags
+    if "assignee" in sent:
         changes.assignee_sent = True
-        if assignee_ref is not None:
-            changes.assignee = (
-                selectors.api_assignee(assignee_ref) if isinstance(assignee_ref, int) else None
-            )
+        if payload.assignee is not None:
+            if isinstance(payload.assignee, int):
+                changes.assignee = selectors.api_assignee(payload.assignee)
             if changes.assignee is None:
-                payload.error(
-                    "assignee", _("Send the id of an active team member who works leads, or null.")
-                )
-    if payload.errors:
-        raise _invalid(payload.errors)
+                errors["assignee"] = [
+                    _("Send the id of an active team member who works leads, or null.")
+                ]
+    if errors:
+        raise invalid(errors)
     try:
-        return lead_api_update(
-            lead=lead, api_key=request.api_key, changes=changes, region=_region(request)
+        lead = lead_api_update(
+            lead=lead, api_key=request.auth, changes=changes, region=_region(request)
         )
     except DuplicatePerson as error:
         raise ApiError(
@@ -402,19 +305,16 @@ def _lead_update(request: HttpRequest, lead: Lead) -> Lead:
     except ValidationError as error:
         if getattr(error, "code", None) == "merged":
             raise ApiError(409, "merged", " ".join(error.messages)) from error
-        raise _invalid(validation_fields(error)) from error
+        raise invalid(validation_fields(error)) from error
+    return _lead_out(lead)
 
 
-# --- Documents and fallbacks ----------------------------------------------------------------
-
-
-@api_endpoint("GET", authenticated=False)
-def openapi(request: HttpRequest) -> HttpResponse:
-    return _json(openapi_document())
+# --- Fallback -------------------------------------------------------------------------------
 
 
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Anything else under /api/v1/ is a JSON 404, not the staff app's HTML page."""
     return api_error_response(
         404,
         "not_found",

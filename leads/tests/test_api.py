@@ -501,12 +501,12 @@ def test_openapi_document_describes_every_endpoint(client_for, agency_a):
             target = target[part]
         assert target, ref
 
-    # every field the views accept is documented
-    from leads.api.views import CREATE_FIELDS, UPDATE_FIELDS
+    # every field the API accepts is documented
+    from leads.api.schemas import LeadCreate, LeadUpdate
 
     schemas = document["components"]["schemas"]
-    assert CREATE_FIELDS == set(schemas["LeadCreate"]["properties"])
-    assert UPDATE_FIELDS == set(schemas["LeadUpdate"]["properties"])
+    assert set(LeadCreate.model_fields) == set(schemas["LeadCreate"]["properties"])
+    assert set(LeadUpdate.model_fields) == set(schemas["LeadUpdate"]["properties"])
 
 
 # --- The API keys page ----------------------------------------------------------------------
@@ -567,3 +567,259 @@ def test_a_key_of_another_agency_cannot_be_revoked_here(client_for, agency_a, ag
         assert response.status_code == 404
     with schema_context(agency_b.schema_name):
         assert ApiKey.objects.get(pk=key_b.pk).revoked_at is None
+
+
+# --- Edges of the input ---------------------------------------------------------------------
+# Ninja validates with the schemas in leads.api.schemas; what a client sees must stay our
+# error shape, with the same codes, and never a 500.
+
+
+def test_validation_errors_are_our_shape_with_a_sentence_per_field(api, agency_a):
+    response = post_json(
+        api,
+        "/api/v1/leads/",
+        {
+            "email": "a@example.com",
+            "full_name": 12,
+            "bedrooms": 51,
+            "communities": "JVC",
+            "phones": ["1", "2", "3", "4", "5", "6"],
+            "tags": ["x" * 41],
+            "budget_max": True,
+            "interest": "lease",
+            "nationality": "UAE",
+            "source_details": {"nested": {"no": 1}},
+        },
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"error"}
+    error = error_of(response)
+    assert set(error) == {"code", "message", "fields"}
+    assert error["code"] == "invalid"
+    assert error["fields"] == {
+        "full_name": ["Send text."],
+        "bedrooms": ["Send a number from 0 to 50."],
+        "communities": ["Send a list of text values."],
+        "phones": ["Send at most 5 values."],
+        "tags": ["Keep each value under 40 characters."],
+        "budget_max": ["Send an amount such as 1200000."],
+        "interest": ["Choose buy, rent or off_plan."],
+        "nationality": ["Use a two-letter country code, like AE."],
+        "source_details": ["Send at most 30 names with plain values (text, numbers, true/false)."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/leads/", {"email": "a@example.com", "colour": "blue"}, "colour"),
+        ("/api/v1/leads/", {"email": "a@example.com", "stage": "New"}, "stage"),
+        ("/api/v1/leads/{id}/", {"message": "Hello"}, "message"),
+        ("/api/v1/leads/{id}/", {"phone": "0501234567"}, "phone"),
+    ],
+)
+def test_unknown_fields_are_named_not_ignored(api, agency_a, path, body, field):
+    (lead,) = make_leads(1)
+    path = path.format(id=lead.pk)
+    send = post_json if path == "/api/v1/leads/" else patch_json
+
+    response = send(api, path, body)
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {
+        field: ["Unknown field. Check its spelling in the API reference."]
+    }
+    assert Lead.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"", "text/plain", 415, "unsupported_media_type"),
+        (b'{"email": "a@example.com"}', "", 415, "unsupported_media_type"),
+        (b"null", "application/json", 400, "invalid_json"),
+        (b'"text"', "application/json", 400, "invalid_json"),
+        (b"{'email': 'a@example.com'}", "application/json", 400, "invalid_json"),
+        (
+            b'{"source_details": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "application/json",
+            400,
+            "invalid_json",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 413, "payload_too_large"),
+        # over Django's DATA_UPLOAD_MAX_MEMORY_SIZE too: refused before it is read
+        (b'{"message": "' + b"x" * 3_000_000 + b'"}', "application/json", 413, "payload_too_large"),
+    ],
+)
+def test_malformed_bodies_get_json_errors(api, agency_a, body, content_type, status, code):
+    response = api.post("/api/v1/leads/", body, content_type=content_type)
+
+    assert response.status_code == status
+    assert error_of(response)["code"] == code
+    assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/api/v1/leads/"), ("PATCH", "/api/v1/leads/{id}/")]
+)
+def test_an_empty_json_body_is_invalid_json(api, agency_a, method, path):
+    (lead,) = make_leads(1)
+
+    # The test client drops Content-Type when there is no body; a real client need not.
+    response = api.generic(method, path.format(id=lead.pk), b"", CONTENT_TYPE="application/json")
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"
+
+
+def test_a_json_error_says_where(api, agency_a):
+    response = api.post(
+        "/api/v1/leads/",
+        b'{"email": "a@example.com",\n "phone": }',
+        content_type="application/json",
+    )
+
+    assert error_of(response)["message"] == (
+        "The body is not valid JSON: Expecting value at line 2, column 11."
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"phone": "0501234567", "full_name": "A\\u0000B"}',
+        b'{"phone": "0501234567", "full_name": "A\\ud800B"}',
+        b'{"phone": "0501234567", "message": "\\udc00"}',
+        b'{"phone": "0501234567", "tags": ["x\\u0000"]}',
+        b'{"phone": "0501234567", "source_details": {"campaign": "x\\u0000"}}',
+        b'{"phone": "0501234567", "source_details": {"x\\ud800": "y"}}',
+    ],
+)
+def test_text_that_cannot_be_stored_is_a_400_not_a_500(api, agency_a, body):
+    response = api.post("/api/v1/leads/", body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    ((field, messages),) = error_of(response)["fields"].items()
+    assert field in {"full_name", "message", "tags", "source_details"}
+    assert messages == ["Send text."]
+    assert Lead.objects.count() == 0
+
+
+def test_a_field_name_with_a_lone_surrogate_is_a_400(api, agency_a):
+    response = api.post(
+        "/api/v1/leads/", b'{"\\ud800": 1, "phone": "0501234567"}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {"_": ["Send text."]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?updated_since=2026-02-30",
+        "?updated_since=2026-02-28T25:00:00",
+        "?updated_since=2026-13-01",
+        "?stage=%00",
+        "?limit=1.5",
+        "?source=%00",
+    ],
+)
+def test_impossible_parameters_are_400_not_500(api, agency_a, query):
+    response = api.get("/api/v1/leads/" + query)
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid"
+
+
+def test_empty_parameters_mean_no_filter(api, agency_a):
+    make_leads(2)
+
+    response = api.get("/api/v1/leads/?limit=&stage=&source=&updated_since=&cursor=")
+
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"bedrooms": True}, "bedrooms", "Send a whole number."),
+        ({"bedrooms": "2"}, "bedrooms", "Send a whole number."),
+        ({"bedrooms": 2.5}, "bedrooms", "Send a whole number."),
+        ({"stage": True}, "stage", "Send an id, a name, or null."),
+        ({"stage": ""}, "stage", "Send an id, a name, or null."),
+        ({"stage": 1.5}, "stage", "Send an id, a name, or null."),
+        (
+            {"assignee": "5"},
+            "assignee",
+            "Send the id of an active team member who works leads, or null.",
+        ),
+        ({"budget_min": "a lot"}, "budget_min", "Send an amount such as 1200000."),
+        ({"budget_min": -1}, "budget_min", "Send an amount between 0 and 999,999,999,999."),
+        ({"full_name": "x" * 151}, "full_name", "Keep this under 150 characters."),
+    ],
+)
+def test_wrong_types_are_not_coerced(api, agency_a, body, field, message):
+    (lead,) = make_leads(1)
+
+    response = patch_json(api, f"/api/v1/leads/{lead.pk}/", body)
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {field: [message]}
+
+
+def test_null_clears_text_and_lists_on_patch(api, agency_a):
+    (lead,) = make_leads(1)
+    patch_json(api, f"/api/v1/leads/{lead.pk}/", {"full_name": "Sam", "tags": ["vip"]})
+
+    response = patch_json(
+        api, f"/api/v1/leads/{lead.pk}/", {"full_name": None, "tags": None, "bedrooms": None}
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["full_name"] == "" and body["tags"] == [] and body["bedrooms"] is None
+
+
+def test_a_lead_reads_as_before(api, agency_a):
+    created = post_json(
+        api,
+        "/api/v1/leads/",
+        {"phone": "0501234567", "budget_min": "1,200,000.5", "nationality": "ae"},
+    )
+    lead = Lead.objects.get()
+
+    body = created.json()
+
+    assert list(body) == [
+        "id", "full_name", "phones", "email", "nationality", "preferred_language", "source",
+        "source_details", "interest", "property_type", "bedrooms", "communities", "budget_min",
+        "budget_max", "budget_currency", "stage", "lost_reason", "assignee", "tags",
+        "created_at", "updated_at", "assigned_at", "first_response_at",
+        "first_response_channel", "merged_into",
+    ]  # fmt: skip
+    assert body["budget_min"] == "1200000.50" and body["budget_max"] is None
+    assert body["nationality"] == "AE"
+    assert body["created_at"] == lead.created_at.isoformat()
+    assert body["updated_at"] == lead.updated_at.isoformat()
+    assert set(body["stage"]) == {"id", "name", "kind"}
+
+
+def test_the_openapi_document_needs_no_key_and_takes_only_get(client_for, agency_a):
+    client = client_for(agency_a)
+
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    posted = client.post("/api/v1/openapi.json")
+    assert posted.status_code == 405 and posted["Allow"] == "GET"
+    assert error_of(posted)["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/docs/", "/api/v1/"])
+def test_there_is_no_docs_page(client_for, agency_a, path):
+    response = client_for(agency_a).get(path)
+
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
