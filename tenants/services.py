@@ -147,9 +147,8 @@ def agency_update(*, agency: Agency, fields: Iterable[str], actor_id: int | None
     fields = set(fields)
     refused = fields - AGENCY_EDITABLE
     if refused:
-        raise ValidationError(
-            _("These cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(refused))}
-        )
+        # Platform staff only, in the English-only admin: not in the Arabic catalogue.
+        raise ValidationError(f"These cannot be changed here: {', '.join(sorted(refused))}.")
     if not fields:
         return agency
     agency.full_clean()
