@@ -154,7 +154,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Due task reminders, swept in every agency (core.tasks.fan_out → leads.reminder_tasks).
     "task-reminders": {
         "task": "core.tasks.fan_out",
-        "args": ("leads.reminder_tasks.task_reminders_sweep",),
+        "args": ("leads.reminder_tasks.follow_up_reminders_sweep",),
         # Spread the agencies' sweeps over part of the minute so they don't all hit at once.
         "kwargs": {"jitter_seconds": 20, "expires": 55},
         "schedule": 60.0,

@@ -254,7 +254,7 @@ REMIND_CHOICES = [
 ]
 
 
-class TaskForm(forms.Form):
+class FollowUpForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200, widget=text())
     due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
     due_time = forms.TimeField(label=_("Time"), required=False, widget=TimeInput)

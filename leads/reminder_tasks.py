@@ -14,25 +14,25 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 @tenant_task
-def task_reminders_sweep() -> int:
+def follow_up_reminders_sweep() -> int:
     """In one agency: queue an email for each reminder that is due."""
-    from leads.services.pipeline import tasks_due_for_reminder
+    from leads.services.pipeline import follow_ups_due_for_reminder
 
-    task_ids = tasks_due_for_reminder()
-    for task_id in task_ids:
-        task_reminder_email.delay(task_id)
-    if task_ids:
-        logger.info("task reminders queued", extra={"count": len(task_ids)})
-    return len(task_ids)
+    follow_up_ids = follow_ups_due_for_reminder()
+    for follow_up_id in follow_up_ids:
+        follow_up_reminder_email.delay(follow_up_id)
+    if follow_up_ids:
+        logger.info("follow-up reminders queued", extra={"count": len(follow_up_ids)})
+    return len(follow_up_ids)
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 @tenant_task
-def task_reminder_email(self, task_id: int) -> None:
-    from leads.services.pipeline import task_reminder_send
+def follow_up_reminder_email(self, follow_up_id: int) -> None:
+    from leads.services.pipeline import follow_up_reminder_send
 
     try:
-        task_reminder_send(task_id=task_id)
+        follow_up_reminder_send(follow_up_id=follow_up_id)
     except Exception as error:
-        logger.warning("task reminder email failed", extra={"task_id": task_id})
+        logger.warning("follow-up reminder email failed", extra={"follow_up_id": follow_up_id})
         raise self.retry(exc=error) from error

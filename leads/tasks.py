@@ -72,7 +72,7 @@ def lead_assignment_notify(self, activity_id: int) -> None:
 # Task reminders and the lost-work sweep live in their own modules; importing them here
 # registers them with Celery.
 from leads.reminder_tasks import (  # noqa: E402, F401
-    task_reminder_email,
-    task_reminders_sweep,
+    follow_up_reminder_email,
+    follow_up_reminders_sweep,
 )
 from leads.sweep_tasks import lost_work_sweep  # noqa: E402, F401

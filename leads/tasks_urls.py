@@ -5,6 +5,6 @@ from django.urls import path
 from leads import views_tasks as views
 
 urlpatterns = [
-    path("", views.tasks_page, name="tasks"),
-    path("<int:task_id>/toggle/", views.task_toggle, name="task_toggle"),
+    path("", views.follow_ups_page, name="follow_ups"),
+    path("<int:follow_up_id>/toggle/", views.follow_up_toggle, name="follow_up_toggle"),
 ]

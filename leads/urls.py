@@ -18,11 +18,11 @@ urlpatterns = [
     path("<int:lead_id>/stage/", views.lead_stage, name="lead_stage"),
     path("<int:lead_id>/assign/", views.lead_assign_view, name="lead_assign"),
     path("<int:lead_id>/notes/", views.lead_note, name="lead_note"),
-    path("<int:lead_id>/tasks/", views.lead_task_create, name="lead_task_create"),
+    path("<int:lead_id>/tasks/", views.follow_up_create, name="follow_up_create"),
     path(
-        "<int:lead_id>/tasks/<int:task_id>/toggle/",
-        views.lead_task_toggle,
-        name="lead_task_toggle",
+        "<int:lead_id>/tasks/<int:follow_up_id>/toggle/",
+        views.lead_follow_up_toggle,
+        name="lead_follow_up_toggle",
     ),
     path("<int:lead_id>/attachments/", views.lead_attachment_add, name="lead_attachment_add"),
     path(

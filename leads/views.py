@@ -303,12 +303,12 @@ def _lead_context(request: HttpRequest, lead: Lead, **forms_) -> dict:
         "source_details": _source_details(lead),
         "overdue": lead_first_response_overdue(lead),
         "timeline": selectors.lead_timeline(lead=lead, names=names),
-        "open_tasks": selectors.lead_open_tasks(lead=lead),
-        "done_tasks": selectors.lead_done_tasks(lead=lead),
+        "open_follow_ups": selectors.lead_open_follow_ups(lead=lead),
+        "done_follow_ups": selectors.lead_done_follow_ups(lead=lead),
         "attachments": selectors.lead_attachments(lead=lead),
         "stage_form": stage_form,
         "note_form": forms_.get("note_form") or forms.NoteForm(),
-        "task_form": forms_.get("task_form") or forms.TaskForm(),
+        "follow_up_form": forms_.get("follow_up_form") or forms.FollowUpForm(),
         "attachment_form": forms_.get("attachment_form") or forms.AttachmentForm(),
         "tags_form": forms_.get("tags_form")
         or forms.TagsForm(initial={"tags": ", ".join(lead.tags)}),
@@ -450,15 +450,15 @@ def lead_note(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @page_requires("leads")
-def lead_task_create(request: HttpRequest, lead_id: int) -> HttpResponse:
+def follow_up_create(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
     return _lead_form_post(
         request,
         lead,
-        forms.TaskForm(request.POST),
-        partial="tasks",
-        form_name="task_form",
-        save=lambda data: services.lead_task_create(
+        forms.FollowUpForm(request.POST),
+        partial="follow_ups",
+        form_name="follow_up_form",
+        save=lambda data: services.follow_up_create(
             lead=lead,
             actor=request.membership,
             title=data["title"],
@@ -471,14 +471,14 @@ def lead_task_create(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @page_requires("leads")
-def lead_task_toggle(request: HttpRequest, lead_id: int, task_id: int) -> HttpResponse:
+def lead_follow_up_toggle(request: HttpRequest, lead_id: int, follow_up_id: int) -> HttpResponse:
     lead = _lead_or_404(request, lead_id)
-    task = lead.tasks.filter(pk=task_id).first()
-    if task is None:
+    follow_up = lead.follow_ups.filter(pk=follow_up_id).first()
+    if follow_up is None:
         raise Http404
-    task = services.lead_task_toggle(task=task, actor=request.membership)
-    message = _("Task done.") if task.done_at else _("Task reopened.")
-    return _done(request, lead, "tasks", message)
+    follow_up = services.follow_up_toggle(follow_up=follow_up, actor=request.membership)
+    message = _("Task done.") if follow_up.done_at else _("Task reopened.")
+    return _done(request, lead, "follow_ups", message)
 
 
 @require_POST

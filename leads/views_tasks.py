@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can, page_requires
 from leads.forms import member_choices
-from leads.selectors import tasks as task_selectors
+from leads.selectors import tasks as follow_up_selectors
 from leads.selectors.leads import member_names
 from leads.services import pipeline as services
 
@@ -23,7 +23,7 @@ def _board_context(request: HttpRequest, whose: str) -> dict:
     actor = request.membership
     names = member_names()
     sees_all = can(actor.role, "see_all_leads")
-    board = task_selectors.task_board(actor=actor, whose=whose)
+    board = follow_up_selectors.follow_up_board(actor=actor, whose=whose)
     return {
         "section": "tasks",
         "board": board,
@@ -40,14 +40,14 @@ def _board_context(request: HttpRequest, whose: str) -> dict:
     }
 
 
-def _tasks_url(whose: str) -> str:
-    url = reverse("tasks")
+def _follow_ups_url(whose: str) -> str:
+    url = reverse("follow_ups")
     return f"{url}?{urlencode({'whose': whose})}" if whose != "me" else url
 
 
 @require_GET
 @page_requires("tasks")
-def tasks_page(request: HttpRequest) -> HttpResponse:
+def follow_ups_page(request: HttpRequest) -> HttpResponse:
     context = _board_context(request, request.GET.get("whose", "me"))
     if request.htmx and request.htmx.target == "task-board":
         return render(request, "leads/tasks.html#board", context)
@@ -56,17 +56,17 @@ def tasks_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @page_requires("tasks")
-def task_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
+def follow_up_toggle(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     actor = request.membership
-    task = task_selectors.task_for_actor(actor=actor, task_id=task_id)
-    if task is None:
+    follow_up = follow_up_selectors.follow_up_for_actor(actor=actor, follow_up_id=follow_up_id)
+    if follow_up is None:
         raise Http404
-    task = services.lead_task_toggle(task=task, actor=actor)
-    message = _("Task done.") if task.done_at else _("Task reopened.")
-    whose = task_selectors.tasks_whose(actor=actor, whose=request.POST.get("whose", "me"))
+    follow_up = services.follow_up_toggle(follow_up=follow_up, actor=actor)
+    message = _("Task done.") if follow_up.done_at else _("Task reopened.")
+    whose = follow_up_selectors.follow_ups_whose(actor=actor, whose=request.POST.get("whose", "me"))
     if request.htmx:
         context = _board_context(request, whose)
         context["announce"] = message
         return render(request, "leads/tasks.html#board", context)
     messages.success(request, message)
-    return redirect(_tasks_url(whose))
+    return redirect(_follow_ups_url(whose))

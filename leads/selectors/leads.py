@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Role
 from accounts.roles import can
-from leads.models import Lead, LeadActivity, LeadAttachment, LeadNote, LeadTask, PipelineStage
+from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote, PipelineStage
 from leads.models import SavedView as SavedViewModel
 from leads.search import grams_of, search_normalise
 
@@ -507,7 +507,7 @@ def leads_for_export(*, actor: Membership, lead_ids: Iterable[int]) -> QuerySet[
 class TimelineEntry:
     activity: LeadActivity
     note: LeadNote | None = None
-    task: LeadTask | None = None
+    follow_up: FollowUp | None = None
     attachment: LeadAttachment | None = None
     actor_name: str = ""
     # For a stage change: the stages as they are now, so their names show in the reader's
@@ -517,16 +517,16 @@ class TimelineEntry:
 
 
 def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[TimelineEntry]:
-    """Everything that happened to the lead, newest first, with the note, task or attachment
+    """Everything that happened to the lead, newest first, with the note, follow-up or attachment
     each entry refers to."""
     activities = list(lead.activities.order_by("-created_at", "-id")[:300])
     note_ids = {a.data.get("note_id") for a in activities if a.data.get("note_id")}
-    task_ids = {a.data.get("task_id") for a in activities if a.data.get("task_id")}
+    follow_up_ids = {a.data.get("task_id") for a in activities if a.data.get("task_id")}
     attachment_ids = {
         a.data.get("attachment_id") for a in activities if a.data.get("attachment_id")
     }
     notes = LeadNote.objects.in_bulk(note_ids) if note_ids else {}
-    tasks = LeadTask.objects.in_bulk(task_ids) if task_ids else {}
+    follow_ups = FollowUp.objects.in_bulk(follow_up_ids) if follow_up_ids else {}
     attachments = LeadAttachment.objects.in_bulk(attachment_ids) if attachment_ids else {}
     stage_ids = {
         a.data.get(key)
@@ -540,7 +540,7 @@ def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[Ti
         TimelineEntry(
             activity=a,
             note=notes.get(a.data.get("note_id")),
-            task=tasks.get(a.data.get("task_id")),
+            follow_up=follow_ups.get(a.data.get("task_id")),
             attachment=attachments.get(a.data.get("attachment_id")),
             actor_name=names.get(a.actor_id, "") if a.actor_id else "",
             from_stage=stages.get(a.data.get("from_stage_id")),
@@ -550,12 +550,12 @@ def lead_timeline(*, lead: Lead, names: dict[int, str] | None = None) -> list[Ti
     ]
 
 
-def lead_open_tasks(*, lead: Lead) -> QuerySet[LeadTask]:
-    return lead.tasks.filter(done_at__isnull=True).order_by("due_at", "id")
+def lead_open_follow_ups(*, lead: Lead) -> QuerySet[FollowUp]:
+    return lead.follow_ups.filter(done_at__isnull=True).order_by("due_at", "id")
 
 
-def lead_done_tasks(*, lead: Lead, limit: int = 10) -> list[LeadTask]:
-    return list(lead.tasks.filter(done_at__isnull=False).order_by("-done_at", "-id")[:limit])
+def lead_done_follow_ups(*, lead: Lead, limit: int = 10) -> list[FollowUp]:
+    return list(lead.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-id")[:limit])
 
 
 def lead_attachments(*, lead: Lead) -> QuerySet[LeadAttachment]:
@@ -569,14 +569,6 @@ def lead_attachment_for_download(
     if lead is None:
         return None
     return LeadAttachment.objects.filter(pk=attachment_id, lead=lead).first()
-
-
-def task_for_actor(*, actor: Membership, task_id: int) -> LeadTask | None:
-    return (
-        LeadTask.objects.filter(pk=task_id, lead__in=leads_visible(actor=actor))
-        .select_related("lead")
-        .first()
-    )
 
 
 # --- stages, people, saved views --------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import can
-from leads.models import LeadTask
+from leads.models import FollowUp
 from leads.selectors.leads import agency_zone, leads_visible
 
 # Enough for any one person's day; a manager looking at everyone sees the most urgent first.
@@ -20,13 +20,13 @@ DONE_LIMIT = 30
 
 
 @dataclass
-class TaskBoard:
+class FollowUpBoard:
     whose: str
-    overdue: list[LeadTask] = field(default_factory=list)
-    today: list[LeadTask] = field(default_factory=list)
-    upcoming: list[LeadTask] = field(default_factory=list)
-    undated: list[LeadTask] = field(default_factory=list)
-    done: list[LeadTask] = field(default_factory=list)
+    overdue: list[FollowUp] = field(default_factory=list)
+    today: list[FollowUp] = field(default_factory=list)
+    upcoming: list[FollowUp] = field(default_factory=list)
+    undated: list[FollowUp] = field(default_factory=list)
+    done: list[FollowUp] = field(default_factory=list)
     capped: bool = False
 
     @property
@@ -34,8 +34,8 @@ class TaskBoard:
         return len(self.overdue) + len(self.today) + len(self.upcoming) + len(self.undated)
 
 
-def tasks_whose(*, actor: Membership, whose: str) -> str:
-    """The owner filter the actor may use: agents only ever see their own tasks; managers and
+def follow_ups_whose(*, actor: Membership, whose: str) -> str:
+    """The owner filter the actor may use: agents only ever see their own follow-ups; managers and
     admins pick "me", "all", or one person's membership id. Anything else means "me"."""
     if not can(actor.role, "see_all_leads"):
         return "me"
@@ -44,52 +44,53 @@ def tasks_whose(*, actor: Membership, whose: str) -> str:
     return "me"
 
 
-def tasks_visible(*, actor: Membership, whose: str = "me") -> QuerySet[LeadTask]:
-    """Tasks on leads the actor may open, narrowed to whose they are."""
-    tasks = LeadTask.objects.filter(lead__in=leads_visible(actor=actor))
-    whose = tasks_whose(actor=actor, whose=whose)
+def follow_ups_visible(*, actor: Membership, whose: str = "me") -> QuerySet[FollowUp]:
+    """Follow-ups on leads the actor may open, narrowed to whose they are."""
+    follow_ups = FollowUp.objects.filter(lead__in=leads_visible(actor=actor))
+    whose = follow_ups_whose(actor=actor, whose=whose)
     if whose == "me":
-        tasks = tasks.filter(assignee=actor)
+        follow_ups = follow_ups.filter(assignee=actor)
     elif whose != "all":
-        tasks = tasks.filter(assignee_id=int(whose))
-    return tasks
+        follow_ups = follow_ups.filter(assignee_id=int(whose))
+    return follow_ups
 
 
-def task_for_actor(*, actor: Membership, task_id: int) -> LeadTask | None:
-    """One task the actor may tick off: any task on a lead they may open, as on its page."""
+def follow_up_for_actor(*, actor: Membership, follow_up_id: int) -> FollowUp | None:
+    """One follow-up the actor may tick off: any follow-up on a lead they may open, as on its
+    page."""
     return (
-        LeadTask.objects.filter(pk=task_id, lead__in=leads_visible(actor=actor))
+        FollowUp.objects.filter(pk=follow_up_id, lead__in=leads_visible(actor=actor))
         .select_related("lead")
         .first()
     )
 
 
-def task_board(
+def follow_up_board(
     *, actor: Membership, whose: str = "me", now: dt.datetime | None = None
-) -> TaskBoard:
+) -> FollowUpBoard:
     now = now or timezone.now()
-    whose = tasks_whose(actor=actor, whose=whose)
-    tasks = tasks_visible(actor=actor, whose=whose).select_related("lead")
+    whose = follow_ups_whose(actor=actor, whose=whose)
+    follow_ups = follow_ups_visible(actor=actor, whose=whose).select_related("lead")
     opened = list(
-        tasks.filter(done_at__isnull=True).order_by(F("due_at").asc(nulls_last=True), "id")[
+        follow_ups.filter(done_at__isnull=True).order_by(F("due_at").asc(nulls_last=True), "id")[
             : OPEN_LIMIT + 1
         ]
     )
-    board = TaskBoard(whose=whose, capped=len(opened) > OPEN_LIMIT)
+    board = FollowUpBoard(whose=whose, capped=len(opened) > OPEN_LIMIT)
     local = now.astimezone(agency_zone())
     end_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
-    for task in opened[:OPEN_LIMIT]:
-        if task.due_at is None:
-            board.undated.append(task)
-        elif task.due_at < now:
-            board.overdue.append(task)
-        elif task.due_at < end_of_today:
-            board.today.append(task)
+    for follow_up in opened[:OPEN_LIMIT]:
+        if follow_up.due_at is None:
+            board.undated.append(follow_up)
+        elif follow_up.due_at < now:
+            board.overdue.append(follow_up)
+        elif follow_up.due_at < end_of_today:
+            board.today.append(follow_up)
         else:
-            board.upcoming.append(task)
+            board.upcoming.append(follow_up)
     board.done = list(
-        tasks.filter(done_at__gte=now - dt.timedelta(days=DONE_DAYS)).order_by("-done_at", "-id")[
-            :DONE_LIMIT
-        ]
+        follow_ups.filter(done_at__gte=now - dt.timedelta(days=DONE_DAYS)).order_by(
+            "-done_at", "-id"
+        )[:DONE_LIMIT]
     )
     return board

@@ -9,7 +9,7 @@ from leads.services.capture import (
     lead_find_existing,
     lead_refresh_search,
 )
-from leads.services.pipeline import lead_change_stage, lead_merge, lead_note_add, lead_task_create
+from leads.services.pipeline import follow_up_create, lead_change_stage, lead_merge, lead_note_add
 
 __all__ = [
     "CaptureResult",
@@ -22,5 +22,5 @@ __all__ = [
     "lead_change_stage",
     "lead_merge",
     "lead_note_add",
-    "lead_task_create",
+    "follow_up_create",
 ]

@@ -1,4 +1,4 @@
-"""Writes for working a lead: stage, notes, tasks, attachments, tags, merging, bulk actions,
+"""Writes for working a lead: stage, notes, follow-ups, attachments, tags, merging, bulk actions,
 the agency's pipeline stages and staff members' saved views.
 
 Each service checks that the actor may work the lead (an agent only their own), validates,
@@ -30,11 +30,11 @@ from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS, can
 from core.phones import phone_digits
 from leads.models import (
+    FollowUp,
     Lead,
     LeadActivity,
     LeadAttachment,
     LeadNote,
-    LeadTask,
     PipelineStage,
     SavedView,
 )
@@ -133,11 +133,11 @@ def lead_note_add(*, lead: Lead, actor: Membership | None, body: str) -> LeadNot
     return note
 
 
-# --- tasks ------------------------------------------------------------------------------------
+# --- follow-ups -------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def lead_task_create(
+def follow_up_create(
     *,
     lead: Lead,
     actor: Membership | None,
@@ -145,7 +145,7 @@ def lead_task_create(
     due_at: datetime | None = None,
     remind_at: datetime | None = None,
     assignee: Membership | None = None,
-) -> LeadTask:
+) -> FollowUp:
     """A follow-up on the lead. It goes to `assignee`, else the lead's assignee, else the
     actor. A reminder is emailed to that person at `remind_at`."""
     _may_work(actor, lead)
@@ -169,7 +169,7 @@ def lead_task_create(
         raise ValidationError(errors)
     if assignee is None:
         assignee = lead.assignee if lead.assignee_id else actor
-    task = LeadTask(
+    follow_up = FollowUp(
         lead=lead,
         assignee=assignee,
         created_by=actor,
@@ -177,64 +177,64 @@ def lead_task_create(
         due_at=due_at,
         remind_at=remind_at,
     )
-    task.full_clean()
-    task.save()
+    follow_up.full_clean()
+    follow_up.save()
     LeadActivity.objects.create(
         lead=lead,
-        kind=LeadActivity.Kind.TASK,
+        kind=LeadActivity.Kind.FOLLOW_UP,
         actor=actor,
-        data={"task_id": task.pk, "action": "created"},
+        data={"task_id": follow_up.pk, "action": "created"},
     )
-    return task
+    return follow_up
 
 
 @transaction.atomic
-def lead_task_complete(*, task: LeadTask, actor: Membership | None) -> LeadTask:
-    task = LeadTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
-    _may_work(actor, task.lead)
-    if task.done_at is not None:
-        return task
-    task.done_at = timezone.now()
-    task.save(update_fields=["done_at"])
+def follow_up_complete(*, follow_up: FollowUp, actor: Membership | None) -> FollowUp:
+    follow_up = FollowUp.objects.select_for_update().select_related("lead").get(pk=follow_up.pk)
+    _may_work(actor, follow_up.lead)
+    if follow_up.done_at is not None:
+        return follow_up
+    follow_up.done_at = timezone.now()
+    follow_up.save(update_fields=["done_at"])
     LeadActivity.objects.create(
-        lead=task.lead,
-        kind=LeadActivity.Kind.TASK,
+        lead=follow_up.lead,
+        kind=LeadActivity.Kind.FOLLOW_UP,
         actor=actor,
-        data={"task_id": task.pk, "action": "done"},
+        data={"task_id": follow_up.pk, "action": "done"},
     )
-    return task
+    return follow_up
 
 
 @transaction.atomic
-def lead_task_reopen(*, task: LeadTask, actor: Membership | None) -> LeadTask:
-    task = LeadTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
-    _may_work(actor, task.lead)
-    if task.done_at is None:
-        return task
-    task.done_at = None
-    task.save(update_fields=["done_at"])
+def follow_up_reopen(*, follow_up: FollowUp, actor: Membership | None) -> FollowUp:
+    follow_up = FollowUp.objects.select_for_update().select_related("lead").get(pk=follow_up.pk)
+    _may_work(actor, follow_up.lead)
+    if follow_up.done_at is None:
+        return follow_up
+    follow_up.done_at = None
+    follow_up.save(update_fields=["done_at"])
     LeadActivity.objects.create(
-        lead=task.lead,
-        kind=LeadActivity.Kind.TASK,
+        lead=follow_up.lead,
+        kind=LeadActivity.Kind.FOLLOW_UP,
         actor=actor,
-        data={"task_id": task.pk, "action": "reopened"},
+        data={"task_id": follow_up.pk, "action": "reopened"},
     )
-    return task
+    return follow_up
 
 
-def lead_task_toggle(*, task: LeadTask, actor: Membership | None) -> LeadTask:
-    """The tick box: an open task is done, a done one is open again."""
-    if task.done_at is None:
-        return lead_task_complete(task=task, actor=actor)
-    return lead_task_reopen(task=task, actor=actor)
+def follow_up_toggle(*, follow_up: FollowUp, actor: Membership | None) -> FollowUp:
+    """The tick box: an open follow-up is done, a done one is open again."""
+    if follow_up.done_at is None:
+        return follow_up_complete(follow_up=follow_up, actor=actor)
+    return follow_up_reopen(follow_up=follow_up, actor=actor)
 
 
-def tasks_due_for_reminder(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Ids of open tasks whose reminder time has come and not been sent. Reminders more than
+def follow_ups_due_for_reminder(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of open follow-ups whose reminder time has come and not been sent. Reminders more than
     a day late are dropped: a reminder that late helps no one."""
     now = now or timezone.now()
     return list(
-        LeadTask.objects.filter(
+        FollowUp.objects.filter(
             remind_at__lte=now,
             remind_at__gt=now - timedelta(days=1),
             reminded_at__isnull=True,
@@ -247,7 +247,7 @@ def tasks_due_for_reminder(*, now: datetime | None = None, limit: int = 500) -> 
 
 
 def _current_agency():
-    """The agency whose schema this is (a task may run under django-tenants' stand-in)."""
+    """The agency whose schema this is (a Celery task may run under django-tenants' stand-in)."""
     from tenants.models import Agency
 
     tenant = getattr(connection, "tenant", None)
@@ -257,31 +257,36 @@ def _current_agency():
 
 
 @transaction.atomic
-def task_reminder_send(*, task_id: int) -> bool:
-    """Email the task's assignee once. The row lock and `reminded_at` make a repeated or
+def follow_up_reminder_send(*, follow_up_id: int) -> bool:
+    """Email the follow-up's assignee once. The row lock and `reminded_at` make a repeated or
     concurrent call send nothing more. Returns whether an email went out."""
     from django.core.mail import send_mail
 
     from accounts.models import User
     from tenants.selectors import agency_url
 
-    task = (
-        LeadTask.objects.select_for_update(of=("self",))
+    follow_up = (
+        FollowUp.objects.select_for_update(of=("self",))
         .select_related("lead", "assignee")
-        .filter(pk=task_id)
+        .filter(pk=follow_up_id)
         .first()
     )
-    if task is None or task.reminded_at or task.done_at or task.assignee is None:
+    if (
+        follow_up is None
+        or follow_up.reminded_at
+        or follow_up.done_at
+        or follow_up.assignee is None
+    ):
         return False
-    user = User.objects.filter(pk=task.assignee.user_id, is_active=True).first()
-    if user is None or not task.assignee.is_active:
+    user = User.objects.filter(pk=follow_up.assignee.user_id, is_active=True).first()
+    if user is None or not follow_up.assignee.is_active:
         return False
     agency = _current_agency()
     context = {
         "agency": agency,
-        "task": task,
-        "lead": task.lead,
-        "link": agency_url(agency, f"/leads/{task.lead_id}/"),
+        "follow_up": follow_up,
+        "lead": follow_up.lead,
+        "link": agency_url(agency, f"/leads/{follow_up.lead_id}/"),
     }
     with (
         translation.override(user.language or agency.default_language),
@@ -290,8 +295,8 @@ def task_reminder_send(*, task_id: int) -> bool:
         subject = render_to_string("leads/email/task_reminder_subject.txt", context).strip()
         body = render_to_string("leads/email/task_reminder_message.txt", context)
     send_mail(subject, body, None, [user.email])
-    task.reminded_at = timezone.now()
-    task.save(update_fields=["reminded_at"])
+    follow_up.reminded_at = timezone.now()
+    follow_up.save(update_fields=["reminded_at"])
     return True
 
 
@@ -518,7 +523,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor: Membership | None) -> Le
     moved = {
         "activities": LeadActivity.objects.filter(lead=duplicate).update(lead=target),
         "notes": LeadNote.objects.filter(lead=duplicate).update(lead=target),
-        "tasks": LeadTask.objects.filter(lead=duplicate).update(lead=target),
+        "tasks": FollowUp.objects.filter(lead=duplicate).update(lead=target),
         "attachments": LeadAttachment.objects.filter(lead=duplicate).update(lead=target),
     }
     lead_merged.send(sender=Lead, target=target, merged=duplicate, actor=actor)

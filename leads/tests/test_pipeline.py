@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Membership
-from leads.models import Lead, LeadActivity, LeadAttachment, LeadNote, LeadTask, PipelineStage
+from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote, PipelineStage
 from leads.selectors.leads import LeadFilters, lead_page
 from leads.services import Inquiry, lead_capture
 from leads.services import pipeline as services
@@ -139,7 +139,7 @@ def test_task_with_due_date_and_reminder_goes_to_the_leads_assignee(team):
     lead = capture(assignee=team["agent"])
     due = timezone.now() + timedelta(days=1)
 
-    task = services.lead_task_create(
+    follow_up = services.follow_up_create(
         lead=lead,
         actor=team["manager"],
         title="Send the floor plan",
@@ -147,10 +147,10 @@ def test_task_with_due_date_and_reminder_goes_to_the_leads_assignee(team):
         remind_at=due - timedelta(hours=1),
     )
 
-    assert task.assignee_id == team["agent"].pk
-    assert task.remind_at == due - timedelta(hours=1)
+    assert follow_up.assignee_id == team["agent"].pk
+    assert follow_up.remind_at == due - timedelta(hours=1)
     with pytest.raises(ValidationError) as error:
-        services.lead_task_create(
+        services.follow_up_create(
             lead=lead,
             actor=team["agent"],
             title="Call",
@@ -159,10 +159,13 @@ def test_task_with_due_date_and_reminder_goes_to_the_leads_assignee(team):
         )
     assert "remind_at" in error.value.message_dict
 
-    services.lead_task_complete(task=task, actor=team["agent"])
-    services.lead_task_complete(task=task, actor=team["agent"])  # twice changes nothing more
+    services.follow_up_complete(follow_up=follow_up, actor=team["agent"])
+    # twice changes nothing more
+    services.follow_up_complete(follow_up=follow_up, actor=team["agent"])
     actions = list(
-        lead.activities.filter(kind=LeadActivity.Kind.TASK).values_list("data__action", flat=True)
+        lead.activities.filter(kind=LeadActivity.Kind.FOLLOW_UP).values_list(
+            "data__action", flat=True
+        )
     )
     assert actions == ["created", "done"]
 
@@ -172,26 +175,26 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
 
     # given a task whose reminder time has come, one not yet due, and one done
     lead = capture(assignee=team["agent"])
-    due = services.lead_task_create(
+    due = services.follow_up_create(
         lead=lead,
         actor=team["agent"],
         title="Call back about the villa & Ahmed's offer",
         due_at=timezone.now() + timedelta(minutes=30),
         remind_at=timezone.now() + timedelta(minutes=1),
     )
-    later = services.lead_task_create(
+    later = services.follow_up_create(
         lead=lead,
         actor=team["agent"],
         title="Later",
         due_at=timezone.now() + timedelta(days=2),
         remind_at=timezone.now() + timedelta(days=1),
     )
-    LeadTask.objects.filter(pk=due.pk).update(remind_at=timezone.now() - timedelta(seconds=5))
+    FollowUp.objects.filter(pk=due.pk).update(remind_at=timezone.now() - timedelta(seconds=5))
 
     # when the public dispatcher runs twice
     connection.set_schema_to_public()
-    fan_out("leads.reminder_tasks.task_reminders_sweep")
-    fan_out("leads.reminder_tasks.task_reminders_sweep")
+    fan_out("leads.reminder_tasks.follow_up_reminders_sweep")
+    fan_out("leads.reminder_tasks.follow_up_reminders_sweep")
     connection.set_tenant(agency_a.agency)
 
     # then the assignee got exactly one email, about the due task only
@@ -200,17 +203,17 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
     assert emails[0]["to"] == [agency_a.users["agent"].email]
     assert "Call back about the villa & Ahmed's offer" in emails[0]["subject"]  # not escaped
     assert "Call back about the villa & Ahmed's offer" in emails[0]["text"]
-    assert LeadTask.objects.get(pk=due.pk).reminded_at is not None
-    assert LeadTask.objects.get(pk=later.pk).reminded_at is None
+    assert FollowUp.objects.get(pk=due.pk).reminded_at is not None
+    assert FollowUp.objects.get(pk=later.pk).reminded_at is None
 
 
 def test_the_reminder_sweep_refuses_to_run_without_an_agency(db):
     from core.tasks import MissingTenant
-    from leads.reminder_tasks import task_reminders_sweep
+    from leads.reminder_tasks import follow_up_reminders_sweep
 
     connection.set_schema_to_public()
     with pytest.raises(MissingTenant):
-        task_reminders_sweep()
+        follow_up_reminders_sweep()
 
 
 # --- attachments ------------------------------------------------------------------------------
@@ -299,7 +302,7 @@ def test_merge_moves_everything_unites_identities_and_hides_the_duplicate(team, 
     services.lead_set_tags(lead=target, actor=team["agent"], tags=["hot"])
     services.lead_set_tags(lead=duplicate, actor=team["agent"], tags=["Hot", "cash buyer"])
     note = services.lead_note_add(lead=duplicate, actor=team["agent"], body="Prefers JVC")
-    task = services.lead_task_create(lead=duplicate, actor=team["agent"], title="Call back")
+    follow_up = services.follow_up_create(lead=duplicate, actor=team["agent"], title="Call back")
     attachment = services.lead_attachment_add(
         lead=duplicate, actor=team["agent"], upload=SimpleUploadedFile("id.pdf", PDF)
     )
@@ -318,7 +321,7 @@ def test_merge_moves_everything_unites_identities_and_hides_the_duplicate(team, 
     assert target.budget_max == Decimal("2500000")
     assert target.tags == ["hot", "cash buyer"]
     assert LeadNote.objects.get(pk=note.pk).lead_id == target.pk
-    assert LeadTask.objects.get(pk=task.pk).lead_id == target.pk
+    assert FollowUp.objects.get(pk=follow_up.pk).lead_id == target.pk
     assert LeadAttachment.objects.get(pk=attachment.pk).lead_id == target.pk
     assert duplicate_activities <= set(target.activities.values_list("pk", flat=True))
     merge_entry = target.activities.get(kind=LeadActivity.Kind.MERGED)

@@ -7,8 +7,8 @@ import datetime as dt
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from leads.models import LeadTask
-from leads.selectors.tasks import task_board
+from leads.models import FollowUp
+from leads.selectors.tasks import follow_up_board
 from leads.services import pipeline as services
 from leads.tests.test_views import HTMX, make_lead, member
 
@@ -16,7 +16,7 @@ from leads.tests.test_views import HTMX, make_lead, member
 def add_task(fixture, lead, role: str, title: str, due_in: dt.timedelta | None = None):
     with schema_context(fixture.schema_name):
         owner = member(fixture, role)
-        return services.lead_task_create(
+        return services.follow_up_create(
             lead=lead,
             actor=owner,
             assignee=owner,
@@ -66,20 +66,20 @@ def test_managers_pick_whose_tasks_and_agents_cannot(agency_a, client_for):
 
 def test_ticking_a_task_off_in_place_and_back(agency_a, client_for):
     lead = make_lead(agency_a, assignee_role="agent")
-    task = add_task(agency_a, lead, "agent", "Call back", dt.timedelta(hours=2))
+    follow_up = add_task(agency_a, lead, "agent", "Call back", dt.timedelta(hours=2))
     client = client_for(agency_a, "agent")
 
-    done = client.post(f"/tasks/{task.pk}/toggle/", {"whose": "me"}, **HTMX)
+    done = client.post(f"/tasks/{follow_up.pk}/toggle/", {"whose": "me"}, **HTMX)
     html = done.content.decode()
     assert done.status_code == 200 and 'id="task-board"' in html and "<html" not in html
     assert "Task done." in html and "Done in the last 7 days" in html
     with schema_context(agency_a.schema_name):
-        assert LeadTask.objects.get(pk=task.pk).done_at is not None
+        assert FollowUp.objects.get(pk=follow_up.pk).done_at is not None
 
-    reopened = client.post(f"/tasks/{task.pk}/toggle/")
+    reopened = client.post(f"/tasks/{follow_up.pk}/toggle/")
     assert reopened.status_code == 302 and reopened["Location"] == "/tasks/"
     with schema_context(agency_a.schema_name):
-        assert LeadTask.objects.get(pk=task.pk).done_at is None
+        assert FollowUp.objects.get(pk=follow_up.pk).done_at is None
         kinds = list(lead.activities.filter(kind="task").values_list("data__action", flat=True))
     assert kinds == ["created", "done", "reopened"]
 
@@ -97,9 +97,9 @@ def test_no_one_ticks_off_a_task_they_cannot_see(agency_a, agency_b, client_for)
         404,
     )
     with schema_context(agency_b.schema_name):
-        assert LeadTask.objects.get(pk=task_b.pk).done_at is None
+        assert FollowUp.objects.get(pk=task_b.pk).done_at is None
     with schema_context(agency_a.schema_name):
-        assert LeadTask.objects.get(pk=hidden.pk).done_at is None
+        assert FollowUp.objects.get(pk=hidden.pk).done_at is None
     assert agent.get(f"/tasks/{hidden.pk}/toggle/").status_code == 405
     assert client_for(agency_a, "privacy_officer").get("/tasks/").status_code == 403
 
@@ -111,10 +111,10 @@ def test_today_ends_at_midnight_in_the_agencys_time_zone(agency_a):
     with schema_context(agency_a.schema_name):
         agent = member(agency_a, "agent")
         for title, minutes in (("tonight", 30), ("after midnight", 90), ("late", -30)):
-            LeadTask.objects.create(
+            FollowUp.objects.create(
                 lead=lead, assignee=agent, title=title, due_at=now + dt.timedelta(minutes=minutes)
             )
-        board = task_board(actor=agent, now=now)
+        board = follow_up_board(actor=agent, now=now)
     assert [t.title for t in board.overdue] == ["late"]
     assert [t.title for t in board.today] == ["tonight"]
     assert [t.title for t in board.upcoming] == ["after midnight"]

@@ -50,7 +50,7 @@ def agent_day(two_agencies, django_db_blocker):
             Lead.objects.filter(pk=lead.pk).update(assignee=agent)
             lead.refresh_from_db()
             for title, due_in in TASKS:
-                services.lead_task_create(
+                services.follow_up_create(
                     lead=lead,
                     actor=agent,
                     title=title,
