@@ -48,7 +48,7 @@ def deep_cursor(schema: str, page: int, size: int) -> str:
     from django_tenants.utils import schema_context
 
     from leads.models import Lead
-    from leads.selectors.leads import Cursor
+    from leads.selectors.lists import Cursor
 
     with schema_context(schema):
         before = (
@@ -88,7 +88,7 @@ def run(requests: int) -> dict:
     from django_tenants.utils import schema_context
 
     from leads.models import PipelineStage
-    from leads.selectors.leads import PAGE_SIZE
+    from leads.selectors.lists import PAGE_SIZE
 
     small = lead_data.client_for(data.small)
     large = lead_data.client_for(data.large)

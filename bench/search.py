@@ -71,7 +71,7 @@ def queries() -> dict[str, list[str]]:
 
 
 def timed_search(actor, query: str) -> float:
-    from leads.selectors.leads import lead_search
+    from leads.selectors.lists import lead_search
 
     started = time.perf_counter()
     lead_search(actor=actor, query=query)

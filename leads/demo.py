@@ -30,13 +30,10 @@ from leads.models import (
 )
 from leads.services import Inquiry, lead_capture
 from leads.services.assignment import assignment_rule_save
-from leads.services.pipeline import (
-    follow_up_complete,
-    follow_up_create,
-    lead_change_stage,
-    lead_note_add,
-)
+from leads.services.follow_ups import follow_up_complete, follow_up_create
+from leads.services.lead_page import lead_note_add
 from leads.services.response import lead_record_contact
+from leads.services.stages import lead_change_stage
 
 logger = logging.getLogger(__name__)
 

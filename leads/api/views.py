@@ -26,9 +26,9 @@ from leads.api.errors import ApiError, api_error_response, validation_fields
 from leads.api.openapi import openapi_document
 from leads.api.serializers import Payload, lead_json
 from leads.api.services import DuplicatePerson, LeadChanges, lead_api_create, lead_api_update
+from leads.inquiries import Inquiry
 from leads.models import Interest, Lead, Source
 from leads.selectors.assignment import member_names
-from leads.services.capture import Inquiry
 
 logger = logging.getLogger(__name__)
 

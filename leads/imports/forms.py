@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from leads.imports.mapping import FIELD_CHOICES, mapping_clean
+from leads.importer.mapping import FIELD_CHOICES, mapping_clean
 
 
 class ImportUploadForm(forms.Form):

@@ -12,9 +12,10 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.roles import can
 from leads.models import FollowUp, PipelineStage, Source
-from leads.reports import response_time_report
-from leads.selectors.leads import agency_zone, leads_visible
+from leads.selectors.calendar import agency_zone
+from leads.selectors.reports import response_time_report
 from leads.selectors.response import leads_awaiting_first_response
+from leads.selectors.visibility import leads_visible
 
 FUNNEL_DAYS = 90
 COUNT_CAP = 100

@@ -14,10 +14,10 @@ from redis.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import Membership
-from leads.capture.fields import budget_parse, field_key, inquiry_from_fields
 from leads.capture.ratelimit import PER_ADDRESS_PER_MINUTE, PER_FORM_PER_MINUTE, capture_rate_reset
-from leads.capture.services import capture_form_create, capture_form_revoke
+from leads.inquiries.fields import budget_parse, field_key, inquiry_from_fields
 from leads.models import CaptureForm, Lead, LeadActivity
+from leads.services.capture import capture_form_create, capture_form_revoke
 
 FORM_ENCODED = "application/x-www-form-urlencoded"
 

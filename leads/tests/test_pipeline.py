@@ -16,10 +16,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Membership
+from leads import services
 from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote, PipelineStage
-from leads.selectors.leads import LeadFilters, lead_page
+from leads.selectors.lists import LeadFilters, leads_page
 from leads.services import Inquiry, lead_capture
-from leads.services import pipeline as services
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -193,8 +193,8 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
 
     # when the public dispatcher runs twice
     connection.set_schema_to_public()
-    fan_out("leads.reminder_tasks.follow_up_reminders_sweep")
-    fan_out("leads.reminder_tasks.follow_up_reminders_sweep")
+    fan_out("leads.tasks.follow_up_reminders_sweep")
+    fan_out("leads.tasks.follow_up_reminders_sweep")
     connection.set_tenant(agency_a.agency)
 
     # then the assignee got exactly one email, about the due task only
@@ -209,7 +209,7 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
 
 def test_the_reminder_sweep_refuses_to_run_without_an_agency(db):
     from core.tasks import MissingTenant
-    from leads.reminder_tasks import follow_up_reminders_sweep
+    from leads.tasks import follow_up_reminders_sweep
 
     connection.set_schema_to_public()
     with pytest.raises(MissingTenant):
@@ -330,9 +330,9 @@ def test_merge_moves_everything_unites_identities_and_hides_the_duplicate(team, 
     # and the duplicate is kept, pointing at the target, but never listed or found again
     assert duplicate.merged_into_id == target.pk
     assert not duplicate.activities.exists()
-    page = lead_page(actor=team["manager"], filters=LeadFilters())
+    page = leads_page(actor=team["manager"], filters=LeadFilters())
     assert [lead.pk for lead in page.leads] == [target.pk]
-    assert lead_page(actor=team["manager"], filters=LeadFilters(query="6543")).leads == [target]
+    assert leads_page(actor=team["manager"], filters=LeadFilters(query="6543")).leads == [target]
     again = lead_capture(inquiry=Inquiry(source="sms", phones=["+971 55 987 6543"]))
     assert again.lead.pk == target.pk and not again.created
 

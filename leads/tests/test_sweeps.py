@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from core.tasks import fan_out
-from leads.imports.services import import_job_create, import_job_start
 from leads.models import ImportJob, Lead, LeadActivity
 from leads.services import Inquiry, lead_capture
 from leads.services.assignment import lead_assign
-from leads.sweep_tasks import lost_work_sweep
+from leads.services.imports import import_job_create, import_job_start
+from leads.tasks import lost_work_sweep
 from leads.tests.test_imports import MESSY, admin_of, fixture_upload
 
 
@@ -119,7 +119,7 @@ def test_no_email_for_an_old_assignment_a_reassigned_lead_or_no_one_to_write_to(
 def test_the_dispatch_reaches_every_active_agency(agency_a, agency_b):
     connection.set_schema_to_public()
     try:
-        assert fan_out("leads.sweep_tasks.lost_work_sweep") >= 2
+        assert fan_out("leads.tasks.lost_work_sweep") >= 2
     finally:
         connection.set_tenant(agency_a.agency)
 

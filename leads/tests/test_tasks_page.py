@@ -7,9 +7,9 @@ import datetime as dt
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from leads import services
 from leads.models import FollowUp
-from leads.selectors.tasks import follow_up_board
-from leads.services import pipeline as services
+from leads.selectors.follow_ups import follow_up_board
 from leads.tests.test_views import HTMX, make_lead, member
 
 

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.models import Membership
+from leads import services
 from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote, PipelineStage
 from leads.services import Inquiry, lead_capture
-from leads.services import pipeline as services
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

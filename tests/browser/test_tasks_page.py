@@ -35,9 +35,9 @@ def agent_day(two_agencies, django_db_blocker):
     from django_tenants.utils import schema_context
 
     from accounts.models import Membership
+    from leads import services
     from leads.models import Lead
     from leads.services import Inquiry, lead_capture
-    from leads.services import pipeline as services
 
     fixture = two_agencies["a"]
 
