@@ -22,11 +22,7 @@ from accounts.models import Membership, User
 from accounts.tasks import invitation_send
 from core.tasks import tenant_task
 from leads.models import LeadActivity
-from leads.selectors.lost_work import (
-    assignment_notices_unsent,
-    imports_lost,
-    invitations_unsent,
-)
+from leads.selectors.lost_work import assignment_notices_unsent, imports_lost, invitations_unsent
 from leads.services.follow_ups import follow_up_reminder_send, follow_ups_due_for_reminder
 from leads.services.imports import import_job_run
 from leads.services.meta import META_MAX_ATTEMPTS, meta_event_process

@@ -1,4 +1,4 @@
-"""Who may work a lead, shared by the services that change one."""
+"""Who may work a lead, checked by every service that changes one."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS, can
-from leads.models import (
-    Lead,
-)
+from leads.models import Lead
 
 
 def lead_work_check(actor: Membership | None, lead: Lead) -> None:
+    """Refuse an actor who may not work this lead (an agent may work only their own). No
+    actor means the system itself (a capture, an import), which may."""
     if actor is None:
         return
     if actor.role not in STAFF_WHO_WORK_LEADS:
@@ -22,4 +22,5 @@ def lead_work_check(actor: Membership | None, lead: Lead) -> None:
 
 
 def lead_locked(lead: Lead) -> Lead:
+    """The lead's row, locked for the rest of the transaction."""
     return Lead.objects.select_for_update().get(pk=lead.pk)

@@ -13,11 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.roles import STAFF_WHO_WORK_LEADS
-from leads.models import (
-    FollowUp,
-    Lead,
-    LeadActivity,
-)
+from leads.models import FollowUp, Lead, LeadActivity
 from leads.services.access import lead_work_check
 from tenants.models import Agency
 from tenants.selectors import agency_url

@@ -28,7 +28,7 @@ class CaptureResult:
 
 
 # A CSV import holds this lock exclusively while it writes a chunk of leads in bulk
-# (leads/imports/services.py); captures take it shared, so a live capture waits for that
+# (leads.services.imports); captures take it shared, so a live capture waits for that
 # chunk (a second or so) instead of missing the leads it is creating.
 IMPORT_LOCK = "leads:import"
 

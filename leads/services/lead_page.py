@@ -22,13 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from core.phones import phone_digits
-from leads.models import (
-    FollowUp,
-    Lead,
-    LeadActivity,
-    LeadAttachment,
-    LeadNote,
-)
+from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote
 from leads.services.access import lead_locked, lead_work_check
 from leads.services.intake import lead_refresh_search
 

@@ -13,11 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.roles import can
-from leads.models import (
-    Lead,
-    PipelineStage,
-    SavedView,
-)
+from leads.models import Lead, PipelineStage, SavedView
 from leads.services.assignment import lead_assign
 from leads.services.lead_page import lead_set_tags, tags_clean
 from leads.services.stages import lead_change_stage

@@ -10,11 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.roles import can
-from leads.models import (
-    Lead,
-    LeadActivity,
-    PipelineStage,
-)
+from leads.models import Lead, LeadActivity, PipelineStage
 from leads.services.access import lead_locked, lead_work_check
 
 logger = logging.getLogger(__name__)

@@ -1,10 +1,16 @@
-"""Work whose queued message was lost is found from the database and done once."""
+"""leads/tasks.py: work whose queued message was lost is found from the database and done once;
+and the tasks queued by name are known to a process that never imported leads.tasks, as a web
+process is (the inbound Meta processor, the tasks leads' services queue, beat's fan-outs)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -141,3 +147,43 @@ def test_an_unsent_invitation_is_sent_once(agency_a, outbox, django_capture_on_c
     assert len([e for e in outbox("email") if "new.agent@example.test" in e["to"]]) == 1
     invitation.refresh_from_db()
     assert invitation.sent_at is not None
+
+
+CHECK = """
+import django
+
+django.setup()
+from celery import current_app
+from django.conf import settings
+
+from leads.services.assignment import NOTIFY_TASK
+from leads.services.imports import RUN_TASK
+from tenants import inbound
+
+names = [NOTIFY_TASK, RUN_TASK, *inbound._processors.values()]
+names += [
+    entry["args"][0]
+    for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    if entry["task"] == "core.tasks.fan_out"
+]
+missing = [name for name in names if name not in current_app.tasks]
+assert names and not missing, missing
+"""
+
+
+def test_tasks_queued_by_name_are_registered_in_a_fresh_process():
+    # given a new process that imports no task module itself
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aqari.settings"}
+
+    # when it looks the named tasks up
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # then every one of them is there
+    assert result.returncode == 0, result.stderr[-2000:]
