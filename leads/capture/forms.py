@@ -1,3 +1,5 @@
+"""Forms of Settings → Website forms."""
+
 from __future__ import annotations
 
 from django import forms

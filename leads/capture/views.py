@@ -1,5 +1,5 @@
-"""Capture endpoints (website form on the agency host, Meta webhook on the platform host) and
-the admin's website-forms settings page."""
+"""Website forms: the public endpoint on the agency host (`POST /capture/<token>/`) and the
+admin's website-forms settings page. (The Meta webhook is in leads/meta/.)"""
 
 from __future__ import annotations
 

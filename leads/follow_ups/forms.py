@@ -1,4 +1,4 @@
-"""Forms of follow-ups."""
+"""Forms of follow-ups (added from the lead page)."""
 
 from __future__ import annotations
 

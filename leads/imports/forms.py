@@ -1,3 +1,5 @@
+"""Forms of the import pages."""
+
 from __future__ import annotations
 
 from django import forms

@@ -1,4 +1,5 @@
-"""Pages for working leads: the list, the lead page, the dashboard and pipeline settings.
+"""The lead page and its edit bits (stage, assignee, notes, follow-ups, files, tags, logging a
+contact, merging a duplicate), and adding a lead by hand.
 
 Each view checks the role (accounts.roles), validates a form, calls one service or selector
 and renders. A lead the actor may not see is a 404, whatever its id. htmx requests get the
@@ -59,7 +60,7 @@ def _lead_url(lead: Lead) -> str:
     return reverse("lead_detail", args=[lead.pk])
 
 
-# --- the list ---------------------------------------------------------------------------------
+# --- a new lead -------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])

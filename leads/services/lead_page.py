@@ -283,6 +283,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor: Membership | None) -> Le
     moved = {
         "activities": LeadActivity.objects.filter(lead=duplicate).update(lead=target),
         "notes": LeadNote.objects.filter(lead=duplicate).update(lead=target),
+        # Merge activities stored before follow-ups had their name count them as "tasks".
         "tasks": FollowUp.objects.filter(lead=duplicate).update(lead=target),
         "attachments": LeadAttachment.objects.filter(lead=duplicate).update(lead=target),
     }
