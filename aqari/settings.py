@@ -167,19 +167,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Due task reminders, swept in every agency (core.tasks.fan_out → leads.reminder_tasks).
-    "task-reminders": {
+    # Due follow-up reminders, swept in every agency (core.tasks.fan_out → leads.tasks).
+    "follow-up-reminders": {
         "task": "core.tasks.fan_out",
-        "args": ("leads.reminder_tasks.task_reminders_sweep",),
+        "args": ("leads.tasks.follow_up_reminders_sweep",),
         # Spread the agencies' sweeps over part of the minute so they don't all hit at once.
         "kwargs": {"jitter_seconds": 20, "expires": 55},
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Imports and assignment emails whose queued task was lost (leads.sweep_tasks).
+    # Imports and assignment emails whose queued task was lost (leads.tasks.lost_work_sweep).
     "lost-work-sweep": {
         "task": "core.tasks.fan_out",
-        "args": ("leads.sweep_tasks.lost_work_sweep",),
+        "args": ("leads.tasks.lost_work_sweep",),
         "kwargs": {"expires": 110},
         "schedule": 120.0,
         "options": {"expires": 110},

@@ -15,7 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("admin/", admin.site.urls),
-    path("webhooks/meta/", include("leads.capture.webhook_urls")),
+    path("webhooks/meta/", include("leads.meta.urls")),
     *common_patterns,
 ]
 

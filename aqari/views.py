@@ -1,4 +1,5 @@
-"""Pages of the shell itself: the dashboard, section placeholders, language, health."""
+"""Pages of the shell itself: section placeholders, language, health. (The dashboard is
+leads' own: leads/dashboard/.)"""
 
 from __future__ import annotations
 
@@ -16,11 +17,6 @@ from accounts.roles import page_requires
 
 def public_home(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/public_home.html")
-
-
-@page_requires("dashboard")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/dashboard.html", {"section": "dashboard"})
 
 
 def _section(page: str, template: str):

@@ -316,8 +316,8 @@ def ours_in_process(schema: str, path: str) -> dict:
 
     from accounts.models import Membership
     from aqari.celery import app
-    from leads.imports import services
-    from leads.imports.services import import_job_create, import_job_start
+    from leads.services import imports as services
+    from leads.services.imports import import_job_create, import_job_start
     from tenants.models import Agency
 
     settings.DEBUG = False
@@ -484,7 +484,7 @@ def copy_run(schema: str, rows: list[dict]) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from leads.imports.pipeline import copy_array, copy_text, copy_value
+    from leads.importer.staging import copy_array, copy_text, copy_value
 
     with_agency(schema)
     now = timezone.now().isoformat()

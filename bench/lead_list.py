@@ -10,7 +10,7 @@ for a manager (who sees every lead) and for an agent (who sees the leads assigne
 
 The agencies come from `bench.lead_data` (shared with the search benchmark); their leads are
 assigned in turn to the admin, the manager and the agent, so the agent sees a third of them,
-through the visibility rule of `leads.selectors.leads.leads_visible`. Each request goes through
+through the visibility rule of `leads.selectors.leads_visible`. Each request goes through
 the Django test Client to the real view, signed in as the manager or the agent, so middleware,
 the selector, and template rendering are all in the time. Pages measured, interleaved so a
 slow-down on the shared machine hits each alike:
@@ -62,7 +62,7 @@ def member(schema: str, role: str):
 def visible_count(schema: str, actor) -> int:
     from django_tenants.utils import schema_context
 
-    from leads.selectors.leads import leads_visible
+    from leads.selectors import leads_visible
 
     with schema_context(schema):
         return leads_visible(actor=actor).count()
@@ -84,7 +84,7 @@ def deep_cursor(schema: str, actor, page: int, size: int) -> str:
     of the page before it."""
     from django_tenants.utils import schema_context
 
-    from leads.selectors.leads import Cursor, leads_visible
+    from leads.selectors import Cursor, leads_visible
 
     with schema_context(schema):
         before = (
@@ -124,7 +124,7 @@ def run(requests: int) -> dict:
     from django_tenants.utils import schema_context
 
     from leads.models import PipelineStage
-    from leads.selectors.leads import PAGE_SIZE
+    from leads.selectors.lists import PAGE_SIZE
 
     large_schema = data.large.schema_name
     with schema_context(large_schema):

@@ -5,7 +5,7 @@
     BENCH_SEARCH_ROUNDS=5 ...                # rounds over the query set (default 3)
 
 The agencies come from `bench.lead_data` (shared with the lead-list benchmark). Each search
-is one call of the selector the list page uses, `leads.selectors.leads.lead_search`, as the
+is one call of the selector the list page uses, `leads.selectors.lead_search`, as the
 agency's manager: the first page (25 leads, newest first) of matches, precise re-check
 included. The query set is what people type to find someone:
 
@@ -76,7 +76,7 @@ def queries() -> dict[str, list[str]]:
 
 
 def timed_search(actor, query: str) -> float:
-    from leads.selectors.leads import lead_search
+    from leads.selectors.lists import lead_search
 
     started = time.perf_counter()
     lead_search(actor=actor, query=query)

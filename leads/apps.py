@@ -9,4 +9,4 @@ class LeadsConfig(AppConfig):
         from leads import privacy  # noqa: F401  (registers with the privacy registry)
         from tenants.inbound import META, inbound_processor_register
 
-        inbound_processor_register(provider=META, task_name="leads.capture.tasks.meta_lead_process")
+        inbound_processor_register(provider=META, task_name="leads.tasks.meta_lead_process")

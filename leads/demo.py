@@ -3,8 +3,8 @@
 Run inside the demo agency's schema (demo/services.py does, after seeding its staff).
 Deterministic and idempotent: lead number i always has the same person, and a second run adds
 only what is missing. Leads are created through `lead_capture` and worked through the services
-(stage, notes, tasks, contacts); only their timestamps are moved back afterwards, to spread them
-over the last 60 days as a real agency's would be.
+(stage, notes, follow-ups, contacts); only their timestamps are moved back afterwards, to spread
+them over the last 60 days as a real agency's would be.
 """
 
 from __future__ import annotations
@@ -21,22 +21,19 @@ from accounts.models import Membership, Role
 from leads.communities import DUBAI_COMMUNITIES
 from leads.models import (
     AssignmentRule,
+    FollowUp,
     Lead,
     LeadActivity,
     LeadNote,
-    LeadTask,
     PipelineStage,
     Source,
 )
 from leads.services import Inquiry, lead_capture
 from leads.services.assignment import assignment_rule_save
-from leads.services.pipeline import (
-    lead_change_stage,
-    lead_note_add,
-    lead_task_complete,
-    lead_task_create,
-)
+from leads.services.follow_ups import follow_up_complete, follow_up_create
+from leads.services.lead_page import lead_note_add
 from leads.services.response import lead_record_contact
+from leads.services.stages import lead_change_stage
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +268,7 @@ def _work(
     manager: Membership | None,
     stages: dict[str, PipelineStage],
 ) -> None:
-    """Assign, contact, move through the pipeline, note and task, as the team would have."""
+    """Assign, contact, move through the pipeline, note and follow up, as the team would have."""
     assignee = rng.choice(agents) if agents and rng.random() > 0.08 else None
     if assignee is not None:
         # Assigned by the seed itself: no notification emails for 500 historical leads.
@@ -298,10 +295,10 @@ def _work(
     if rng.random() < 0.35:
         lead_note_add(lead=lead, actor=actor, body=rng.choice(NOTES))
     if rng.random() < 0.3 and stage_name not in ("Won", "Lost"):
-        task = lead_task_create(lead=lead, actor=actor, title=rng.choice(TASKS))
+        follow_up = follow_up_create(lead=lead, actor=actor, title=rng.choice(TASKS))
         # Most follow-ups on older leads were done long ago; a few slipped.
         if age > timedelta(days=4) and rng.random() < 0.85:
-            lead_task_complete(task=task, actor=actor)
+            follow_up_complete(follow_up=follow_up, actor=actor)
 
 
 def _backdate(lead: Lead, *, created_at, rng: random.Random) -> None:
@@ -326,13 +323,13 @@ def _backdate(lead: Lead, *, created_at, rng: random.Random) -> None:
             Lead.objects.filter(pk=lead.pk).update(first_response_at=contact_at)
         if activity.kind == LeadActivity.Kind.NOTE and activity.data.get("note_id"):
             LeadNote.objects.filter(pk=activity.data["note_id"]).update(created_at=moment)
-        if activity.kind == LeadActivity.Kind.TASK and activity.data.get("task_id"):
-            task_id = activity.data["task_id"]
+        if activity.kind == LeadActivity.Kind.FOLLOW_UP and activity.data.get("task_id"):
+            follow_up_id = activity.data["task_id"]
             if activity.data.get("action") == "done":
-                LeadTask.objects.filter(pk=task_id).update(done_at=moment)
+                FollowUp.objects.filter(pk=follow_up_id).update(done_at=moment)
             else:
                 due = moment + timedelta(days=rng.choice([1, 2, 3, 7]), hours=rng.randint(0, 8))
-                LeadTask.objects.filter(pk=task_id).update(created_at=moment, due_at=due)
+                FollowUp.objects.filter(pk=follow_up_id).update(created_at=moment, due_at=due)
 
 
 def leads_demo_seed(*, agents: list[Membership], count: int = 500) -> int:

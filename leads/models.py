@@ -118,7 +118,8 @@ class LeadActivity(models.Model):
         NOTE = "note", _("Note")
         CONTACT = "contact", _("Contacted")
         MERGED = "merged", _("Merged")
-        TASK = "task", _("Task")
+        # Stored as "task" (rows written before follow-ups had their name keep it).
+        FOLLOW_UP = "task", _("Task")
         ATTACHMENT = "attachment", _("Attachment")
         IMPORTED = "imported", _("Imported")
 
@@ -152,10 +153,10 @@ class LeadNote(models.Model):
         return f"note {self.pk}"
 
 
-class LeadTask(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+class FollowUp(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
     assignee = models.ForeignKey(
-        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="lead_tasks"
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
     )
     created_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -174,7 +175,7 @@ class LeadTask(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"task {self.pk}"
+        return f"follow-up {self.pk}"
 
 
 class LeadAttachment(models.Model):

@@ -3,12 +3,12 @@ from leads.models import (
     ApiKey,
     AssignmentRule,
     CaptureForm,
+    FollowUp,
     ImportJob,
     Lead,
     LeadActivity,
     LeadAttachment,
     LeadNote,
-    LeadTask,
     PipelineStage,
     SavedView,
 )
@@ -72,9 +72,9 @@ registry.register(
     erase=Erase.DELETE,
 )
 registry.register(
-    LeadTask,
+    FollowUp,
     categories=["follow-up"],
-    find=_rows_of_leads(LeadTask),
+    find=_rows_of_leads(FollowUp),
     export=lambda t: {
         "task": t.title,
         "due": t.due_at.isoformat() if t.due_at else None,

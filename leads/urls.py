@@ -1,36 +1,21 @@
-from django.urls import path
+"""Every page of leads on an agency's host, mounted once by aqari/urls_tenant.py. Each area's
+URLs live with its views; the prefixes are here. (The Meta webhook is on the platform host:
+aqari/urls_public.py mounts leads.meta.urls.)"""
 
-from leads import views
+from django.urls import include, path
 
 urlpatterns = [
-    path("", views.lead_list, name="leads"),
-    path("new/", views.lead_create, name="lead_create"),
-    path("bulk/", views.leads_bulk, name="leads_bulk"),
-    path("views/", views.saved_view_create, name="saved_view_create"),
-    path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
-    path("pipeline/", views.pipeline_settings, name="pipeline_settings"),
-    path("pipeline/<int:stage_id>/", views.pipeline_stage_update, name="pipeline_stage_update"),
-    path("pipeline/<int:stage_id>/move/", views.pipeline_stage_move, name="pipeline_stage_move"),
-    path(
-        "pipeline/<int:stage_id>/delete/", views.pipeline_stage_delete, name="pipeline_stage_delete"
-    ),
-    path("<int:lead_id>/", views.lead_detail, name="lead_detail"),
-    path("<int:lead_id>/stage/", views.lead_stage, name="lead_stage"),
-    path("<int:lead_id>/assign/", views.lead_assign_view, name="lead_assign"),
-    path("<int:lead_id>/notes/", views.lead_note, name="lead_note"),
-    path("<int:lead_id>/tasks/", views.lead_task_create, name="lead_task_create"),
-    path(
-        "<int:lead_id>/tasks/<int:task_id>/toggle/",
-        views.lead_task_toggle,
-        name="lead_task_toggle",
-    ),
-    path("<int:lead_id>/attachments/", views.lead_attachment_add, name="lead_attachment_add"),
-    path(
-        "<int:lead_id>/attachments/<int:attachment_id>/",
-        views.lead_attachment_download,
-        name="lead_attachment_download",
-    ),
-    path("<int:lead_id>/tags/", views.lead_tags, name="lead_tags"),
-    path("<int:lead_id>/contact/", views.lead_contact, name="lead_contact"),
-    path("<int:lead_id>/merge/", views.lead_merge, name="lead_merge"),
+    path("", include("leads.dashboard.urls")),
+    path("leads/import/", include("leads.imports.urls")),
+    path("leads/pipeline/", include("leads.stages.urls")),
+    path("leads/", include("leads.lists.urls")),
+    path("leads/", include("leads.lead_page.urls")),
+    path("capture/", include("leads.capture.urls")),
+    path("api/v1/", include("leads.api.urls")),
+    # The Tasks page: a lead's follow-ups. Users know it as "Tasks".
+    path("tasks/", include("leads.follow_ups.urls")),
+    path("reports/", include("leads.reports.urls")),
+    path("settings/assignment/", include("leads.assignment.urls")),
+    path("settings/api-keys/", include("leads.api_keys.urls")),
+    path("settings/capture-forms/", include("leads.capture.settings_urls")),
 ]

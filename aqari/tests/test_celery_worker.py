@@ -109,10 +109,10 @@ def test_work_goes_to_the_queue_of_its_kind():
     # then email goes out on `outbound`, webhook processing on `inbound`, sweeps on
     # `maintenance`, and everything else on the default queue, all consumed by a plain worker
     assert queue_of("core.tasks.email_send") == "outbound"
-    assert queue_of("leads.capture.tasks.meta_lead_process") == "inbound"
+    assert queue_of("leads.tasks.meta_lead_process") == "inbound"
     assert queue_of("core.tasks.fan_out") == "maintenance"
     assert queue_of("tenants.tasks.webhook_events_sweep") == "maintenance"
-    assert queue_of("leads.imports.tasks.lead_import_run") == "celery"
+    assert queue_of("leads.tasks.lead_import_run") == "celery"
     assert {q.name for q in app.conf.task_queues} == {
         "celery",
         "outbound",

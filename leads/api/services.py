@@ -14,16 +14,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from core.phones import phone_digits, phone_normalise
+from leads.inquiries import Inquiry
 from leads.models import ApiKey, Interest, Lead, PipelineStage
 from leads.services.assignment import lead_assign
-from leads.services.capture import (
-    CaptureResult,
-    Inquiry,
-    identity_lock,
-    lead_capture,
-    lead_refresh_search,
-)
-from leads.services.pipeline import lead_change_stage, lead_set_tags
+from leads.services.intake import CaptureResult, identity_lock, lead_capture, lead_refresh_search
+from leads.services.lead_page import lead_set_tags
+from leads.services.stages import lead_change_stage
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from leads.api.services import (
     lead_api_create,
     lead_api_update,
 )
+from leads.inquiries import Inquiry
 from leads.models import Lead
 from leads.selectors.assignment import member_names
-from leads.services import Inquiry
 
 
 class LeadIdConverter:

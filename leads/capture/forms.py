@@ -1,10 +1,12 @@
+"""Forms of Settings → Website forms."""
+
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from leads.capture.services import capture_origin_normalise
+from leads.services.capture import capture_origin_normalise
 
 
 class CaptureFormForm(forms.Form):

@@ -1,9 +1,8 @@
-"""Capture endpoints (website form on the agency host, Meta webhook on the platform host) and
-the admin's website-forms settings page."""
+"""Website forms: the public endpoint on the agency host (`POST /capture/<token>/`) and the
+admin's website-forms settings page. (The Meta webhook is in leads/meta/.)"""
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -28,9 +27,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.roles import page_requires
-from leads.capture import selectors, services
+from leads import selectors, services
 from leads.capture.forms import CaptureFormForm
-from leads.capture.meta import meta_signature_valid
 from leads.capture.ratelimit import capture_rate_check
 from leads.models import CaptureForm
 from tenants.selectors import agency_url
@@ -38,7 +36,6 @@ from tenants.selectors import agency_url
 logger = logging.getLogger(__name__)
 
 MAX_CAPTURE_BODY_BYTES = 64 * 1024
-MAX_META_BODY_BYTES = 1024 * 1024
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CORS_ALLOW_HEADERS = "Content-Type, Accept, Accept-Language"
 CORS_MAX_AGE = str(24 * 3600)
@@ -267,54 +264,6 @@ def _html_thanks(
         if target_origin in capture_form.allowed_origins:
             return HttpResponseRedirect(target, status=303)
     return render(request, "leads/capture/thanks.html", status=201)
-
-
-# --- Meta lead ads: /webhooks/meta/ on the platform host -------------------------------------
-
-
-@csrf_exempt
-def meta_webhook(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        return _meta_handshake(request)
-    if request.method != "POST":
-        response = _error(405, "method_not_allowed", "Use GET to verify or POST to deliver.")
-        response["Allow"] = "GET, POST"
-        return response
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_META_BODY_BYTES:
-        return _error(413, "too_large", "The delivery is larger than 1 MB.")
-    # The signature covers the bytes exactly as sent: verify before parsing anything.
-    body = request.body
-    if not meta_signature_valid(
-        body=body,
-        header=request.headers.get("X-Hub-Signature-256"),
-        app_secret=settings.META_APP_SECRET,
-    ):
-        logger.warning("meta webhook signature rejected")
-        return _error(403, "bad_signature", "The X-Hub-Signature-256 signature does not match.")
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return _error(400, "invalid_json", "The body is not valid JSON.")
-    events = services.meta_webhook_receive(payload=payload)
-    return JsonResponse({"status": "ok", "new_events": len(events)})
-
-
-def _meta_handshake(request: HttpRequest) -> HttpResponse:
-    expected = settings.META_VERIFY_TOKEN or ""
-    given = request.GET.get("hub.verify_token", "")
-    if (
-        not expected
-        or request.GET.get("hub.mode") != "subscribe"
-        or not hmac.compare_digest(given.encode(), expected.encode())
-    ):
-        return HttpResponse("Verification failed.", status=403, content_type="text/plain")
-    challenge = request.GET.get("hub.challenge", "")
-    if not challenge or len(challenge) > 200 or not (challenge.isascii() and challenge.isalnum()):
-        return HttpResponse(
-            "Missing or malformed hub.challenge.", status=400, content_type="text/plain"
-        )
-    return HttpResponse(challenge, content_type="text/plain")
 
 
 # --- Settings: website forms -----------------------------------------------------------------

@@ -1,10 +1,12 @@
+"""Forms of the import pages."""
+
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from leads.imports.mapping import FIELD_CHOICES, mapping_clean
+from leads.importer.mapping import FIELD_CHOICES, mapping_clean
 
 
 class ImportUploadForm(forms.Form):

@@ -11,16 +11,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import page_requires
-from leads.imports import selectors
+from leads import selectors
+from leads.importer.jobs import import_job_is_running
+from leads.importer.parsing import max_upload_bytes, size_check
 from leads.imports.forms import ImportMappingForm, ImportUploadForm
-from leads.imports.parsing import max_upload_bytes, size_check
-from leads.imports.services import (
-    import_job_create,
-    import_job_is_running,
-    import_job_resume,
-    import_job_start,
-)
 from leads.models import ImportJob
+from leads.services.imports import import_job_create, import_job_resume, import_job_start
 
 TEMPLATE = "leads/imports/job.html"
 # A queued job nobody has picked up after this long may have lost its message.

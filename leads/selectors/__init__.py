@@ -1,11 +1,187 @@
-"""Reads for leads, one module per area; import from `leads.selectors`."""
+"""Reads for leads, one module per area (the same areas as the packages of views); import from
+`leads.selectors`. Every read of leads starts from `leads_visible`, so no view can forget who
+may see what."""
 
-from leads.selectors.leads import (
+from leads.selectors.assignment import (
+    assignable_members,
+    assignment_rules,
+    member_names,
+    member_names_all,
+    members_who_work_leads,
+)
+from leads.selectors.calendar import (
+    agency_zone,
+    start_of_day,
+)
+from leads.selectors.capture import (
+    capture_form_by_token,
+    capture_forms_for_settings,
+)
+from leads.selectors.dashboard import (
+    Dashboard,
+    FunnelStep,
+    SourceCount,
+    dashboard_figures,
+    follow_ups_overdue,
+)
+from leads.selectors.follow_ups import (
+    FollowUpBoard,
+    follow_up_board,
+    follow_up_for_actor,
+    follow_ups_visible,
+    follow_ups_whose,
+    lead_done_follow_ups,
+    lead_open_follow_ups,
+)
+from leads.selectors.imports import (
+    Preview,
+    PreviewRow,
+    import_job_duplicate_of,
+    import_job_earlier_same_file,
+    import_job_failure,
+    import_job_get,
+    import_job_percent,
+    import_jobs_recent,
+    import_preview,
+)
+from leads.selectors.intake import (
+    lead_find_existing,
+)
+from leads.selectors.lead_page import (
+    TimelineEntry,
+    lead_attachment_for_download,
+    lead_attachments,
+    lead_for_page,
+    lead_merged_target,
+    lead_timeline,
+)
+from leads.selectors.lists import (
+    Cursor,
+    GramStats,
     LeadFilters,
-    lead_page,
+    LeadPage,
+    SearchTerms,
+    after_cursor,
+    element_is_rare,
+    gram_stats,
+    lead_matches_terms,
     lead_search,
     leads_filtered,
+    leads_for_export,
+    leads_page,
+    newest_first_walk,
+    saved_view_for_actor,
+    saved_views,
+    search_condition,
+    search_terms,
+    search_walks_index,
+)
+from leads.selectors.lost_work import (
+    assignment_notices_unsent,
+    imports_lost,
+    invitations_unsent,
+)
+from leads.selectors.reports import (
+    PercentileCont,
+    ResponseReport,
+    ResponseRow,
+    duration_short,
+    report_bounds,
+    response_time_report,
+)
+from leads.selectors.response import (
+    first_response_due_at,
+    first_response_overdue_cutoff,
+    first_response_overdue_q,
+    first_response_target,
+    lead_first_response_overdue,
+    leads_awaiting_first_response,
+    leads_unassigned,
+)
+from leads.selectors.stages import (
+    pipeline_stages,
+    pipeline_stages_with_use,
+)
+from leads.selectors.visibility import (
     leads_visible,
+    leads_visible_by_ids,
 )
 
-__all__ = ["LeadFilters", "lead_page", "lead_search", "leads_filtered", "leads_visible"]
+__all__ = [
+    "leads_visible",
+    "leads_visible_by_ids",
+    "agency_zone",
+    "start_of_day",
+    "lead_find_existing",
+    "LeadFilters",
+    "SearchTerms",
+    "search_terms",
+    "lead_matches_terms",
+    "GramStats",
+    "gram_stats",
+    "search_walks_index",
+    "newest_first_walk",
+    "element_is_rare",
+    "search_condition",
+    "leads_filtered",
+    "Cursor",
+    "LeadPage",
+    "after_cursor",
+    "leads_page",
+    "lead_search",
+    "leads_for_export",
+    "saved_views",
+    "saved_view_for_actor",
+    "lead_for_page",
+    "lead_merged_target",
+    "TimelineEntry",
+    "lead_timeline",
+    "lead_attachments",
+    "lead_attachment_for_download",
+    "pipeline_stages",
+    "pipeline_stages_with_use",
+    "FollowUpBoard",
+    "follow_ups_whose",
+    "follow_ups_visible",
+    "follow_up_for_actor",
+    "follow_up_board",
+    "lead_open_follow_ups",
+    "lead_done_follow_ups",
+    "assignment_rules",
+    "assignable_members",
+    "member_names",
+    "members_who_work_leads",
+    "member_names_all",
+    "first_response_target",
+    "first_response_overdue_cutoff",
+    "first_response_overdue_q",
+    "first_response_due_at",
+    "lead_first_response_overdue",
+    "leads_awaiting_first_response",
+    "leads_unassigned",
+    "SourceCount",
+    "FunnelStep",
+    "Dashboard",
+    "follow_ups_overdue",
+    "dashboard_figures",
+    "PercentileCont",
+    "ResponseRow",
+    "ResponseReport",
+    "report_bounds",
+    "response_time_report",
+    "duration_short",
+    "capture_forms_for_settings",
+    "capture_form_by_token",
+    "import_jobs_recent",
+    "import_job_get",
+    "import_job_duplicate_of",
+    "import_job_failure",
+    "import_job_percent",
+    "PreviewRow",
+    "Preview",
+    "import_preview",
+    "import_job_earlier_same_file",
+    "imports_lost",
+    "assignment_notices_unsent",
+    "invitations_unsent",
+]

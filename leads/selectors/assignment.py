@@ -1,10 +1,10 @@
-"""Reads for assignment: the agency's rules and who can be handed leads."""
+"""Reads for assignment: the agency's rules, who can be handed leads, and people's names."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Membership, User
+from accounts.models import Membership, Role, User
 from accounts.roles import STAFF_WHO_WORK_LEADS
 from leads.models import AssignmentRule
 
@@ -33,3 +33,19 @@ def member_names(membership_ids: set[int]) -> dict[int, str]:
         user = users.get(member.user_id)
         names[member.pk] = (user.full_name or user.email) if user else f"#{member.pk}"
     return names
+
+
+def members_who_work_leads() -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
+    ).order_by("role", "id")
+
+
+def member_names_all() -> dict[int, str]:
+    """Membership id → the person's name (users live in the public schema)."""
+    memberships = list(Membership.objects.values_list("pk", "user_id"))
+    users = User.objects.in_bulk([user_id for _, user_id in memberships])
+    return {
+        pk: (users[user_id].full_name or users[user_id].email) if user_id in users else ""
+        for pk, user_id in memberships
+    }

@@ -1,4 +1,4 @@
-"""Figures for the "Today" dashboard: new leads by source, the pipeline funnel, overdue tasks
+"""Figures for the "Today" dashboard: new leads by source, the pipeline funnel, overdue follow-ups
 and response time, each over the leads the actor may see."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import can
-from leads.models import LeadTask, PipelineStage, Source
-from leads.reports import response_time_report
-from leads.selectors.leads import agency_zone, leads_visible
+from leads.models import FollowUp, PipelineStage, Source
+from leads.selectors.calendar import agency_zone
+from leads.selectors.reports import response_time_report
 from leads.selectors.response import leads_awaiting_first_response
+from leads.selectors.visibility import leads_visible
 
 FUNNEL_DAYS = 90
 COUNT_CAP = 100
@@ -41,8 +42,8 @@ class Dashboard:
     new_week: int
     by_source: list[SourceCount]
     funnel: list[FunnelStep]
-    overdue_tasks: list[LeadTask]
-    overdue_task_count: int
+    overdue_follow_ups: list[FollowUp]
+    overdue_follow_up_count: int
     awaiting_first_response: int
     awaiting_preview: list = field(default_factory=list)
     response: object | None = None
@@ -54,18 +55,18 @@ def _day_start(moment: dt.datetime) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def tasks_overdue(*, actor: Membership, now: dt.datetime | None = None) -> QuerySet[LeadTask]:
-    """Open tasks past their due time: the actor's own for an agent, everyone's for managers,
+def follow_ups_overdue(*, actor: Membership, now: dt.datetime | None = None) -> QuerySet[FollowUp]:
+    """Open follow-ups past their due time: the actor's own for an agent, everyone's for managers,
     on leads the actor may see."""
     now = now or timezone.now()
-    tasks = LeadTask.objects.filter(
+    follow_ups = FollowUp.objects.filter(
         done_at__isnull=True,
         due_at__lt=now,
         lead__in=leads_visible(actor=actor),
     )
     if not can(actor.role, "see_all_leads"):
-        tasks = tasks.filter(assignee=actor)
-    return tasks.select_related("lead").order_by("due_at", "id")
+        follow_ups = follow_ups.filter(assignee=actor)
+    return follow_ups.select_related("lead").order_by("due_at", "id")
 
 
 def dashboard_figures(*, actor: Membership, now: dt.datetime | None = None) -> Dashboard:
@@ -102,7 +103,7 @@ def dashboard_figures(*, actor: Membership, now: dt.datetime | None = None) -> D
         if stage.is_active or per_stage.get(stage.pk)
     ]
 
-    overdue = tasks_overdue(actor=actor, now=now)
+    overdue = follow_ups_overdue(actor=actor, now=now)
     # The freshest unanswered leads first: they are the ones a fast reply still wins. The
     # count stops at COUNT_CAP, which the page shows as "99+", so it never reads every lead.
     awaiting = leads_awaiting_first_response(actor=actor, now=now).order_by("-created_at", "-id")
@@ -117,8 +118,8 @@ def dashboard_figures(*, actor: Membership, now: dt.datetime | None = None) -> D
         new_week=sum(c.week for c in by_source),
         by_source=by_source,
         funnel=funnel,
-        overdue_tasks=list(overdue[:8]),
-        overdue_task_count=len(overdue.values_list("pk", flat=True)[:COUNT_CAP]),
+        overdue_follow_ups=list(overdue[:8]),
+        overdue_follow_up_count=len(overdue.values_list("pk", flat=True)[:COUNT_CAP]),
         awaiting_first_response=awaiting_count,
         awaiting_preview=awaiting_preview,
         response=response,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.roles import can
 from leads.models import Lead, PipelineStage
-from leads.selectors.leads import leads_visible
+from leads.selectors.visibility import leads_visible
 
 
 def first_response_target() -> timedelta:

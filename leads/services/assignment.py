@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,9 +22,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS, can
 from accounts.selectors import attendance_on_duty_ids
+from accounts.services import attendance_set_enabled
 from leads.models import AssignmentRule, Lead, LeadActivity, Source
+from leads.services.response import first_response_target_set
 
 logger = logging.getLogger(__name__)
+
+# Queued by name: leads.tasks calls the services, so a service importing it would close a circle.
+NOTIFY_TASK = "leads.tasks.lead_assignment_notify"
 
 
 def _assignable(membership: Membership | None) -> bool:
@@ -33,10 +39,8 @@ def _assignable(membership: Membership | None) -> bool:
 
 
 def _notify_on_commit(activity: LeadActivity) -> None:
-    from leads.tasks import lead_assignment_notify
-
     activity_id = activity.pk
-    transaction.on_commit(lambda: lead_assignment_notify.delay(activity_id))
+    transaction.on_commit(lambda: current_app.tasks[NOTIFY_TASK].delay(activity_id))
 
 
 def _record_assignment(
@@ -243,8 +247,5 @@ def assignment_options_set(
     *, actor: Membership, attendance_enabled: bool, first_response_target_minutes: int
 ) -> None:
     """The agency-wide settings of the assignment page, saved together (admins only)."""
-    from accounts.services import attendance_set_enabled
-    from leads.services.response import first_response_target_set
-
     attendance_set_enabled(actor=actor, enabled=attendance_enabled)
     first_response_target_set(actor=actor, minutes=first_response_target_minutes)

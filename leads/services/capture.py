@@ -1,236 +1,210 @@
-"""Writes for leads. Every new inquiry goes through `lead_capture`, which keeps one lead per
-person: a phone or email already known to the agency adds to that lead's timeline."""
+"""Writes for website forms: the admin's capture forms, and a form's submissions, which end in
+`lead_capture`."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from decimal import Decimal
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import connection, transaction
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
-from core.phones import phone_digits, phone_normalise
-from leads.models import Interest, Lead, LeadActivity, PipelineStage, Source
-from leads.search import lead_search_grams
-from leads.services.assignment import lead_auto_assign
+from accounts.roles import can
+from leads.inquiries import Inquiry
+from leads.inquiries.fields import inquiry_from_fields
+from leads.models import CaptureForm, Source
+from leads.services.intake import CaptureResult, lead_capture
 
 logger = logging.getLogger(__name__)
 
-
-# A repeat inquiry fills in what its lead lacks (and adds new phones and communities): these
-# fields when empty, these when unset. Imports fold repeats by the same rule.
-FILLED_WHEN_EMPTY = (
-    "full_name",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "budget_currency",
-)
-FILLED_WHEN_UNSET = ("bedrooms", "budget_min", "budget_max")
+HONEYPOT_FIELD = "website"
+MAX_ALLOWED_ORIGINS = 20
 
 
-@dataclass
-class Inquiry:
-    """What one inquiry says about a person, as any source delivers it."""
-
-    source: str
-    full_name: str = ""
-    phones: list[str] = field(default_factory=list)
-    email: str = ""
-    nationality: str = ""
-    preferred_language: str = ""
-    source_details: dict = field(default_factory=dict)
-    interest: str = ""
-    property_type: str = ""
-    bedrooms: int | None = None
-    communities: list[str] = field(default_factory=list)
-    budget_min: Decimal | None = None
-    budget_max: Decimal | None = None
-    budget_currency: str = ""
-    message: str = ""
+# --- Capture forms (settings) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CaptureResult:
-    lead: Lead
-    created: bool
-
-
-def inquiry_clean(inquiry: Inquiry, *, region: str) -> Inquiry:
-    """Validate and normalise; raises ValidationError with one message per field."""
-    errors: dict[str, list[str]] = {}
-    phones: list[str] = []
-    for raw in inquiry.phones:
-        if not (raw or "").strip():
-            continue
-        try:
-            normalised = phone_normalise(raw, region=region)
-        except ValidationError as error:
-            errors.setdefault("phones", []).extend(error.messages)
-        else:
-            if normalised not in phones:
-                phones.append(normalised)
-    email = (inquiry.email or "").strip().lower()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.setdefault("email", []).append(
-                _("“%(value)s” is not a valid email address.") % {"value": inquiry.email}
-            )
-    if not phones and not email and "phones" not in errors and "email" not in errors:
-        errors["__all__"] = [_("Give at least a phone number or an email address.")]
-    if inquiry.source not in Source.values:
-        errors["source"] = [_("Unknown source.")]
-    if inquiry.interest and inquiry.interest not in Interest.values:
-        errors["interest"] = [_("Choose buy, rent or off-plan.")]
-    if (
-        inquiry.budget_min is not None
-        and inquiry.budget_max is not None
-        and inquiry.budget_min > inquiry.budget_max
-    ):
-        errors["budget_max"] = [_("The highest budget is below the lowest.")]
-    if errors:
-        raise ValidationError(errors)
-    inquiry.phones = phones
-    inquiry.email = email
-    inquiry.full_name = " ".join((inquiry.full_name or "").split())[:150]
-    return inquiry
-
-
-# A CSV import holds this lock exclusively while it writes a chunk of leads in bulk
-# (leads/imports/services.py); captures take it shared, so a live capture waits for that
-# chunk (a second or so) instead of missing the leads it is creating.
-IMPORT_LOCK = "leads:import"
-
-
-def identity_lock(keys: list[str]) -> None:
-    """Serialise captures of the same person within this agency, so two deliveries at once
-    cannot both create a lead (transaction-scoped advisory locks)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock_shared(hashtext(%s))",
-            [f"{connection.schema_name}:{IMPORT_LOCK}"],
+def capture_origin_normalise(value: str) -> str:
+    """`https://www.example.ae/contact` → `https://www.example.ae`: browsers send the origin
+    (scheme, host, port) only, so that is what we compare."""
+    text = (value or "").strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            _("“%(value)s” is not a website address. Write it like https://www.example.ae.")
+            % {"value": value.strip()[:200]},
+            code="invalid_origin",
         )
-        for key in sorted(set(keys)):
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:{key}"]
-            )
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise ValidationError(
+            _("“%(value)s” has a port number that is not valid.") % {"value": value.strip()[:200]},
+            code="invalid_origin",
+        ) from error
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    # Browsers send an international domain in its ASCII (punycode) form.
+    host = parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode()
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{host.lower()}{suffix}"
 
 
-def lead_find_existing(*, phones: list[str], email: str) -> Lead | None:
-    condition = Q()
-    if phones:
-        condition |= Q(phones__overlap=phones)
-    if email:
-        condition |= Q(email__iexact=email)
-    if not condition:
-        return None
-    found = Lead.objects.filter(condition).order_by("merged_into_id", "created_at").first()
-    # A merged-away lead still carries its phones and email: its person lives on in the lead
-    # it was merged into.
-    seen: set[int] = set()
-    while found is not None and found.merged_into_id is not None and found.pk not in seen:
-        seen.add(found.pk)
-        found = Lead.objects.filter(pk=found.merged_into_id).first()
-    return found
-
-
-def default_stage() -> PipelineStage:
-    stage = PipelineStage.objects.filter(is_active=True, kind=PipelineStage.Kind.OPEN).first()
-    if stage is None:
-        raise ValidationError(_("This agency has no open pipeline stage. Add one in Settings."))
-    return stage
-
-
-def lead_refresh_search(lead: Lead) -> None:
-    lead.search_grams = lead_search_grams(
-        full_name=lead.full_name, email=lead.email, phone_digits=lead.phone_digits
-    )
+def _check_may_manage(actor: Membership) -> None:
+    if not can(actor.role, "manage_capture_forms"):
+        raise PermissionDenied(_("Only the agency's admin can manage website forms."))
 
 
 @transaction.atomic
-def lead_capture(
-    *, inquiry: Inquiry, actor: Membership | None = None, region: str = "AE"
-) -> CaptureResult:
-    inquiry = inquiry_clean(inquiry, region=region)
-    identity_lock([*inquiry.phones, inquiry.email] if inquiry.email else inquiry.phones)
-    existing = lead_find_existing(phones=inquiry.phones, email=inquiry.email)
-    if existing is not None:
-        _lead_absorb_inquiry(lead=existing, inquiry=inquiry, actor=actor)
-        return CaptureResult(lead=existing, created=False)
-    lead = Lead(
-        full_name=inquiry.full_name,
-        phones=inquiry.phones,
-        phone_digits=" ".join(phone_digits(p) for p in inquiry.phones),
-        email=inquiry.email,
-        nationality=inquiry.nationality.upper()[:2],
-        preferred_language=inquiry.preferred_language[:5],
-        source=inquiry.source,
-        source_details=inquiry.source_details,
-        interest=inquiry.interest,
-        property_type=inquiry.property_type[:40],
-        bedrooms=inquiry.bedrooms,
-        communities=[c.strip()[:80] for c in inquiry.communities if c.strip()],
-        budget_min=inquiry.budget_min,
-        budget_max=inquiry.budget_max,
-        budget_currency=inquiry.budget_currency.upper()[:3],
-        stage=default_stage(),
-        assignee=actor if actor is not None and actor.role == "agent" else None,
+def capture_form_create(
+    *, actor: Membership, name: str, allowed_origins: list[str] | None = None
+) -> CaptureForm:
+    _check_may_manage(actor)
+    errors: dict[str, list[str]] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = [_("Give the form a name, for example “Website contact page”.")]
+    origins: list[str] = []
+    for raw in allowed_origins or []:
+        if not raw.strip():
+            continue
+        try:
+            origin = capture_origin_normalise(raw)
+        except ValidationError as error:
+            errors.setdefault("allowed_origins", []).extend(error.messages)
+        else:
+            if origin not in origins:
+                origins.append(origin)
+    if len(origins) > MAX_ALLOWED_ORIGINS:
+        errors.setdefault("allowed_origins", []).append(
+            _("List at most %(count)d websites.") % {"count": MAX_ALLOWED_ORIGINS}
+        )
+    if errors:
+        raise ValidationError(errors)
+    capture_form = CaptureForm(
+        name=name[:100], token=secrets.token_urlsafe(32), allowed_origins=origins
     )
-    lead_refresh_search(lead)
-    lead.full_clean()
-    lead.save()
-    LeadActivity.objects.create(
-        lead=lead,
-        kind=LeadActivity.Kind.CREATED,
-        actor=actor,
-        data={"source": inquiry.source, "message": inquiry.message[:2000]},
+    capture_form.full_clean()
+    capture_form.save()
+    logger.info(
+        "capture form created", extra={"capture_form_id": capture_form.pk, "actor_id": actor.pk}
     )
-    lead_auto_assign(lead=lead)
-    logger.info("lead created", extra={"lead_id": lead.pk, "source": inquiry.source})
-    return CaptureResult(lead=lead, created=True)
+    return capture_form
 
 
-def _lead_absorb_inquiry(*, lead: Lead, inquiry: Inquiry, actor: Membership | None) -> None:
-    """A repeat inquiry: fill in what the lead lacked, add new phones, note it on the timeline."""
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    changed: list[str] = []
-    new_phones = [p for p in inquiry.phones if p not in lead.phones]
-    if new_phones:
-        lead.phones = [*lead.phones, *new_phones]
-        lead.phone_digits = " ".join(phone_digits(p) for p in lead.phones)
-        changed += ["phones", "phone_digits"]
-    for name in FILLED_WHEN_EMPTY:
-        if not getattr(lead, name) and getattr(inquiry, name):
-            setattr(lead, name, getattr(inquiry, name))
-            changed.append(name)
-    for name in FILLED_WHEN_UNSET:
-        if getattr(lead, name) is None and getattr(inquiry, name) is not None:
-            setattr(lead, name, getattr(inquiry, name))
-            changed.append(name)
-    extra = [c for c in inquiry.communities if c and c not in lead.communities]
-    if extra:
-        lead.communities = [*lead.communities, *extra]
-        changed.append("communities")
-    if changed:
-        lead_refresh_search(lead)
-        lead.save(update_fields=[*changed, "search_grams", "updated_at"])
-    LeadActivity.objects.create(
-        lead=lead,
-        kind=LeadActivity.Kind.INQUIRY,
-        actor=actor,
-        data={
-            "source": inquiry.source,
-            "source_details": inquiry.source_details,
-            "message": inquiry.message[:2000],
+@transaction.atomic
+def capture_form_revoke(*, actor: Membership, capture_form: CaptureForm) -> CaptureForm:
+    _check_may_manage(actor)
+    capture_form = CaptureForm.objects.select_for_update().get(pk=capture_form.pk)
+    if capture_form.revoked_at is None:
+        capture_form.revoked_at = timezone.now()
+        capture_form.save(update_fields=["revoked_at"])
+        logger.info(
+            "capture form revoked", extra={"capture_form_id": capture_form.pk, "actor_id": actor.pk}
+        )
+    return capture_form
+
+
+def capture_form_allows_origin(*, capture_form: CaptureForm, origin: str | None) -> bool:
+    """A form with no listed websites takes submissions from anywhere. A request with no
+    `Origin` (a server posting for the site) is not a browser on another site, so it passes."""
+    if not capture_form.allowed_origins or not origin:
+        return True
+    try:
+        return capture_origin_normalise(origin) in capture_form.allowed_origins
+    except ValidationError:
+        return False
+
+
+# --- Website submissions ---------------------------------------------------------------------
+
+
+class SubmissionInvalid(Exception):
+    """Field-by-field problems, keyed by the names the sender used."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("invalid submission")
+        self.fields = fields
+
+
+def capture_form_submit(
+    *,
+    capture_form: CaptureForm,
+    fields: list[tuple[str, str]],
+    region: str,
+    currency: str,
+    origin: str | None = None,
+) -> CaptureResult | None:
+    """One submission of a website form. Returns None when the honeypot was filled: the
+    sender is told it worked and nothing is stored. Raises SubmissionInvalid."""
+    if capture_form.revoked_at is not None:
+        raise SubmissionInvalid({"__all__": [_("This form has been switched off.")]})
+    details: dict[str, Any] = {
+        **(capture_form.source_details or {}),
+        "capture_form_id": capture_form.pk,
+        "form": capture_form.name,
+    }
+    if origin:
+        details["origin"] = origin[:200]
+    parsed = inquiry_from_fields(
+        fields,
+        source=Source.WEBSITE,
+        default_currency=currency,
+        honeypot=HONEYPOT_FIELD,
+        source_details=details,
+    )
+    if parsed.honeypot_filled:
+        logger.info("capture honeypot filled", extra={"capture_form_id": capture_form.pk})
+        return None
+    try:
+        result = lead_capture(inquiry=parsed.inquiry, region=region)
+    except ValidationError as error:
+        fields_with_errors = _sender_field_errors(error, parsed.field_names)
+        if translation.get_language_bidi():
+            fields_with_errors = _isolate_quoted_input(fields_with_errors, parsed.inquiry)
+        raise SubmissionInvalid(fields_with_errors) from error
+    logger.info(
+        "website form captured",
+        extra={
+            "capture_form_id": capture_form.pk,
+            "lead_id": result.lead.pk,
+            "lead_created": result.created,
         },
     )
-    logger.info("inquiry added to lead", extra={"lead_id": lead.pk, "source": inquiry.source})
+    return result
+
+
+def _sender_field_errors(error: ValidationError, names: dict[str, str]) -> dict[str, list[str]]:
+    """Errors under the field names the website used (`mobile`, not our `phones`)."""
+    if not hasattr(error, "error_dict"):
+        return {"__all__": error.messages}
+    fields: dict[str, list[str]] = {}
+    for key, messages in error.message_dict.items():
+        if key == "__all__":
+            # "Give at least a phone number or an email address": both fields need attention.
+            for name in (names.get("phones", "phone"), names.get("email", "email")):
+                fields.setdefault(name, []).extend(messages)
+            continue
+        fields.setdefault(names.get(key, {"phones": "phone"}.get(key, key)), []).extend(messages)
+    return fields
+
+
+def _isolate_quoted_input(fields: dict[str, list[str]], inquiry: Inquiry) -> dict[str, list[str]]:
+    """In Arabic, a quoted `050 12` would show as `12 050`: keep what the sender typed (phones,
+    email) left-to-right inside the sentence with a left-to-right isolate, as <bdi dir="ltr">
+    does in a page. An isolate a translation already put around it is replaced, not nested."""
+    typed = sorted({*inquiry.phones, inquiry.email} - {""}, key=len, reverse=True)
+    if not typed:
+        return fields
+    pattern = re.compile(
+        "[\u2066\u2067\u2068]?(" + "|".join(re.escape(v) for v in typed) + ")\u2069?"
+    )
+    return {
+        name: [pattern.sub(lambda m: f"\u2066{m.group(1)}\u2069", text) for text in messages]
+        for name, messages in fields.items()
+    }

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Membership
-from leads.imports.services import import_job_create, import_job_run, import_job_start
 from leads.models import ImportJob, Lead, LeadActivity
+from leads.services.imports import import_job_create, import_job_run, import_job_start
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 MESSY = "leads_messy_utf8_bom.csv"
@@ -415,7 +415,7 @@ def test_two_worker_processes_and_small_chunks_give_the_same_result(agency_a):
 
 
 def test_an_interrupted_run_resumes_after_its_last_chunk(agency_a, monkeypatch):
-    from leads.imports import services
+    from leads.services import imports as services
 
     actor = admin_of(agency_a)
     job = import_job_create(actor=actor, upload=fixture_upload(MESSY))
@@ -488,7 +488,7 @@ def test_a_row_the_database_refuses_is_reported_and_its_neighbours_go_in(agency_
     ],
 )
 def test_fast_search_grams_equal_the_capture_service_grams(full_name, email, digits):
-    from leads.imports.pipeline import search_grams_fast
+    from leads.importer.staging import search_grams_fast
     from leads.search import lead_search_grams
 
     expected = lead_search_grams(full_name=full_name, email=email, phone_digits=digits)
@@ -523,7 +523,7 @@ def test_names_with_tabs_quotes_and_backslashes_survive_the_copy(agency_a):
     ],
 )
 def test_budgets_are_read_tolerantly(text, low, high):
-    from leads.imports.rows import budget_parse
+    from leads.budgets import budget_parse
 
     budget = budget_parse(text, currency="AED")
     assert budget.low == (Decimal(low) if low else None)
@@ -543,7 +543,7 @@ def test_budgets_are_read_tolerantly(text, low, high):
     ],
 )
 def test_columns_are_matched_from_english_and_arabic_headings(headers, expected):
-    from leads.imports.mapping import mapping_guess
+    from leads.importer.mapping import mapping_guess
 
     assert mapping_guess(headers) == expected
 
@@ -558,8 +558,8 @@ def test_the_lead_list_links_to_import_for_those_who_may(agency_a, client_for):
 
 
 def _clean_in_a_celery_pool_child(_):
-    from leads.imports.pipeline import chunks_cleaned
-    from leads.imports.rows import RowPlan
+    from leads.importer.rows import RowPlan
+    from leads.importer.staging import chunks_cleaned
 
     plan = RowPlan.build(
         headers=["Name", "Mobile"], mapping=["full_name", "phone"], region="AE", currency="AED"
@@ -612,7 +612,7 @@ def test_a_live_capture_waits_while_an_import_writes_a_chunk(agency_a):
     from django.db import connection, connections, transaction
 
     from leads.services import Inquiry, lead_capture
-    from leads.services.capture import IMPORT_LOCK
+    from leads.services.intake import IMPORT_LOCK
 
     class Undo(Exception):
         pass

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core.providers import fake_fail_next
-from leads.capture.tasks import meta_lead_process
 from leads.models import Lead
 from leads.providers.meta import (
     FakeMetaLeadsProvider,
@@ -25,6 +24,7 @@ from leads.providers.meta import (
     MetaGraphError,
     get_meta_provider,
 )
+from leads.tasks import meta_lead_process
 from tenants.models import ProviderRoute, WebhookEvent
 from tenants.tasks import webhook_events_sweep
 

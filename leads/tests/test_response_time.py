@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Membership
 from leads.models import Lead, LeadActivity, PipelineStage
-from leads.reports import duration_short, response_time_report
+from leads.selectors.reports import duration_short, response_time_report
 from leads.selectors.response import (
     lead_first_response_overdue,
     leads_awaiting_first_response,

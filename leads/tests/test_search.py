@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.models import Membership
 from leads.models import Lead
-from leads.selectors.leads import LeadFilters, lead_page, leads_filtered, search_terms
+from leads.selectors.lists import LeadFilters, leads_filtered, leads_page, search_terms
 from leads.services import Inquiry, lead_capture
 
 
@@ -34,7 +34,7 @@ def people(agency_a):
 
 
 def found(manager, query: str) -> set[int]:
-    page = lead_page(actor=manager, filters=LeadFilters(query=query), size=50)
+    page = leads_page(actor=manager, filters=LeadFilters(query=query), size=50)
     assert page.searched
     return {lead.pk for lead in page.leads}
 
@@ -84,14 +84,14 @@ def test_grams_from_different_words_are_not_a_match(manager, people):
 def test_a_local_prefix_alone_finds_the_numbers_that_start_with_it(manager, people, query, who):
     # "050" is +971 50...; "05" every UAE mobile. Neither is "50" anywhere in a number.
     expected = {p.pk for p in people.values()} if who == "all" else {people[who].pk}
-    page = lead_page(actor=manager, filters=LeadFilters(query=query), size=50)
+    page = leads_page(actor=manager, filters=LeadFilters(query=query), size=50)
     assert not page.search_too_short
     assert {lead.pk for lead in page.leads} == expected
 
 
 def test_nothing_matches_and_short_queries_ask_for_more(manager, people):
     assert found(manager, "zzzz") == set()
-    page = lead_page(actor=manager, filters=LeadFilters(query="kh"))
+    page = leads_page(actor=manager, filters=LeadFilters(query="kh"))
     assert page.search_too_short
     assert len(page.leads) == len(people)
 
@@ -129,7 +129,7 @@ def test_search_pages_follow_the_cursor(manager, agency_a):
     seen: list[int] = []
     cursor = None
     while True:
-        page = lead_page(actor=manager, filters=LeadFilters(query="khalid"), cursor=cursor, size=3)
+        page = leads_page(actor=manager, filters=LeadFilters(query="khalid"), cursor=cursor, size=3)
         seen += [lead.pk for lead in page.leads]
         cursor = page.next_cursor
         if cursor is None:
@@ -138,7 +138,7 @@ def test_search_pages_follow_the_cursor(manager, agency_a):
 
 
 def test_common_terms_walk_the_newest_first_index_and_find_the_same(manager, people, monkeypatch):
-    from leads.selectors import leads as selectors
+    from leads.selectors import lists as selectors
 
     # given statistics of a big agency where "khan" is on one lead in fifty
     big = selectors.GramStats(
@@ -163,7 +163,7 @@ def test_common_terms_walk_the_newest_first_index_and_find_the_same(manager, peo
 
 
 def test_gram_statistics_come_from_analyze(manager, people):
-    from leads.selectors import leads as selectors
+    from leads.selectors import lists as selectors
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE leads_lead")

@@ -12,13 +12,9 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from leads.models import Lead, PipelineStage
-from leads.selectors.leads import (
-    Cursor,
-    LeadFilters,
-    lead_for_page,
-    lead_page,
-    leads_visible,
-)
+from leads.selectors.lead_page import lead_for_page
+from leads.selectors.lists import Cursor, LeadFilters, leads_page
+from leads.selectors.visibility import leads_visible
 from leads.services import Inquiry, lead_capture
 
 
@@ -95,7 +91,7 @@ def test_filters(team):
     manager = team["manager"]
 
     def only(**filters) -> set[int]:
-        return set(ids(lead_page(actor=manager, filters=LeadFilters(**filters))))
+        return set(ids(leads_page(actor=manager, filters=LeadFilters(**filters))))
 
     assert only(stage_id=contacted.pk) == {b.pk}
     assert only(assignee="none") == {b.pk, c.pk}
@@ -128,7 +124,7 @@ def test_keyset_pages_are_stable_when_leads_share_a_creation_time(team):
     cursor = None
     pages = 0
     while True:
-        page = lead_page(actor=team["manager"], filters=LeadFilters(), cursor=cursor, size=3)
+        page = leads_page(actor=team["manager"], filters=LeadFilters(), cursor=cursor, size=3)
         seen += ids(page)
         pages += 1
         cursor = page.next_cursor
@@ -144,7 +140,7 @@ def test_a_page_is_read_without_counting_the_table(team):
     for i in range(4):
         capture(f"050 300 00{i:02d}")
     with CaptureQueriesContext(connection) as queries:
-        page = lead_page(actor=team["manager"], filters=LeadFilters(), size=2)
+        page = leads_page(actor=team["manager"], filters=LeadFilters(), size=2)
     assert page.next_cursor
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
     assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
@@ -154,7 +150,7 @@ def test_a_page_is_read_without_counting_the_table(team):
 def test_a_bad_cursor_shows_the_first_page(team, junk):
     lead = capture("050 400 0001")
     assert Cursor.decode(junk) is None
-    assert ids(lead_page(actor=team["manager"], filters=LeadFilters(), cursor=junk)) == [lead.pk]
+    assert ids(leads_page(actor=team["manager"], filters=LeadFilters(), cursor=junk)) == [lead.pk]
 
 
 def test_cursor_round_trip():
@@ -166,7 +162,7 @@ def test_cursor_round_trip():
 def test_a_rare_tag_or_community_is_read_through_its_index_with_the_same_result(
     team, monkeypatch, column
 ):
-    from leads.selectors import leads as selectors
+    from leads.selectors import lists as selectors
 
     wanted = capture("050 500 0001", **{column: ["Al Furjan"]})
     capture("050 500 0002", **{column: ["JVC"]})
@@ -178,7 +174,7 @@ def test_a_rare_tag_or_community_is_read_through_its_index_with_the_same_result(
     assert selectors.element_is_rare(column, "Al Furjan", batch=26)
     assert not selectors.element_is_rare(column, "JVC", batch=26)
     asked = LeadFilters(tag="Al Furjan") if column == "tags" else LeadFilters(community="Al Furjan")
-    page = lead_page(actor=team["manager"], filters=asked)
+    page = leads_page(actor=team["manager"], filters=asked)
     assert ids(page) == [wanted.pk]
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_indexscan")

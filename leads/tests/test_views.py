@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.models import Membership
-from leads.models import Lead, LeadActivity, LeadAttachment, LeadNote, LeadTask, PipelineStage
+from leads import services
+from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote, PipelineStage
 from leads.services import Inquiry, lead_capture
-from leads.services import pipeline as services
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -115,13 +115,13 @@ def test_a_lead_of_another_agency_is_404_on_every_lead_url(agency_a, agency_b, c
             inquiry=Inquiry(source="website", full_name="Bravo Secret", phones=["050 999 8888"])
         ).lead
         manager_b = Membership.objects.get(user_id=agency_b.users["manager"].pk)
-        task = services.lead_task_create(lead=foreign, actor=manager_b, title="B task")
+        follow_up = services.follow_up_create(lead=foreign, actor=manager_b, title="B task")
         note = services.lead_note_add(lead=foreign, actor=manager_b, body="B note")
     connection.set_schema_to_public()
     client = client_for(agency_a, "admin")
 
     # when every lead URL of A's host is tried with B's ids
-    for method, url in lead_urls(foreign.pk, other_id=foreign.pk, task_id=task.pk):
+    for method, url in lead_urls(foreign.pk, other_id=foreign.pk, task_id=follow_up.pk):
         response = getattr(client, method)(url, {"body": "x", "stage": "1", "other": foreign.pk})
         assert response.status_code == 404, url
 
@@ -129,7 +129,7 @@ def test_a_lead_of_another_agency_is_404_on_every_lead_url(agency_a, agency_b, c
     with schema_context(agency_b.schema_name):
         assert LeadNote.objects.filter(lead_id=foreign.pk).count() == 1
         assert LeadNote.objects.get(pk=note.pk).body == "B note"
-        assert LeadTask.objects.get(pk=task.pk).done_at is None
+        assert FollowUp.objects.get(pk=follow_up.pk).done_at is None
     assert "Bravo Secret" not in client.get("/leads/?q=bravo").content.decode()
 
 
@@ -331,12 +331,12 @@ def test_tasks_from_the_lead_page(agency_a, client_for):
     )
     assert "Send brochure" in response.content.decode()
     with schema_context(agency_a.schema_name):
-        task = LeadTask.objects.get()
-        assert task.due_at.isoformat() == "2099-01-05T06:30:00+00:00"  # 10:30 in Dubai
-        assert (task.due_at - task.remind_at).total_seconds() == 3600
-    client.post(f"/leads/{lead.pk}/tasks/{task.pk}/toggle/")
+        follow_up = FollowUp.objects.get()
+        assert follow_up.due_at.isoformat() == "2099-01-05T06:30:00+00:00"  # 10:30 in Dubai
+        assert (follow_up.due_at - follow_up.remind_at).total_seconds() == 3600
+    client.post(f"/leads/{lead.pk}/tasks/{follow_up.pk}/toggle/")
     with schema_context(agency_a.schema_name):
-        assert LeadTask.objects.get().done_at is not None
+        assert FollowUp.objects.get().done_at is not None
 
     refused = client.post(f"/leads/{lead.pk}/tasks/", {"title": "x", "remind": "60"}, **HTMX)
     assert "Set a due date to get a reminder" in refused.content.decode()
@@ -456,16 +456,16 @@ def test_dashboard_shows_new_leads_funnel_and_overdue_tasks(agency_a, client_for
 
         from django.utils import timezone
 
-        task = services.lead_task_create(
+        follow_up = services.follow_up_create(
             lead=lead, actor=member(agency_a, "agent"), title="Overdue call"
         )
-        LeadTask.objects.filter(pk=task.pk).update(due_at=timezone.now() - timedelta(hours=2))
+        FollowUp.objects.filter(pk=follow_up.pk).update(due_at=timezone.now() - timedelta(hours=2))
     response = client_for(agency_a, "agent").get("/")
     figures = response.context["figures"]
     assert figures.new_today == 1
     assert [(row.source, row.today, row.week) for row in figures.by_source] == [("meta", 1, 1)]
     assert figures.funnel[0].stage.name == "New" and figures.funnel[0].count == 1
-    assert figures.overdue_task_count == 1
+    assert figures.overdue_follow_up_count == 1
     assert "Overdue call" in response.content.decode()
     officer = client_for(agency_a, "privacy_officer").get("/")
     assert officer.status_code == 200 and officer.context["figures"] is None

@@ -441,7 +441,7 @@ def test_retry_sends_a_failed_meta_event_through_processing_to_a_lead(
     caplog,
     django_capture_on_commit_callbacks,
 ):
-    from leads.capture.services import meta_webhook_receive
+    from leads.services.meta import meta_webhook_receive
 
     # given a lead the Graph API would not give us five times, and another already captured
     with django_capture_on_commit_callbacks(execute=False):
@@ -486,7 +486,7 @@ def test_retry_sends_a_failed_meta_event_through_processing_to_a_lead(
 def test_retry_of_a_processed_event_only_says_so(
     staff_client, agency_a, page_of_a, meta_settings, django_capture_on_commit_callbacks
 ):
-    from leads.capture.services import meta_webhook_receive
+    from leads.services.meta import meta_webhook_receive
 
     # given
     with django_capture_on_commit_callbacks(execute=True):
@@ -509,7 +509,7 @@ def test_retry_of_a_processed_event_only_says_so(
 def test_linking_a_page_processes_the_deliveries_that_came_before(
     staff_client, agency_a, agency_b, meta_settings, django_capture_on_commit_callbacks
 ):
-    from leads.capture.services import meta_webhook_receive
+    from leads.services.meta import meta_webhook_receive
 
     # given a lead ad delivered before anyone linked its page: stored, ignored
     with django_capture_on_commit_callbacks(execute=True):
@@ -535,7 +535,7 @@ def test_linking_a_page_processes_the_deliveries_that_came_before(
 def test_retry_routes_an_ignored_delivery_once_its_page_is_linked(
     staff_client, agency_a, meta_settings, django_capture_on_commit_callbacks
 ):
-    from leads.capture.services import meta_webhook_receive
+    from leads.services.meta import meta_webhook_receive
 
     # given an ignored delivery, and its page linked outside the admin's add form
     with django_capture_on_commit_callbacks(execute=True):

@@ -74,8 +74,8 @@ def website_form(two_agencies, agency_website, django_db_blocker):
     from django_tenants.utils import schema_context
 
     from accounts.models import Membership
-    from leads.capture.services import capture_form_create
     from leads.models import CaptureForm, Lead
+    from leads.services.capture import capture_form_create
 
     fixture = two_agencies["a"]
 

@@ -89,8 +89,8 @@ def website_form(two_agencies, django_db_blocker):
     from django_tenants.utils import schema_context
 
     from accounts.models import Membership
-    from leads.capture.services import capture_form_create
     from leads.models import CaptureForm, ImportJob, Lead
+    from leads.services.capture import capture_form_create
 
     fixture = two_agencies["a"]
 

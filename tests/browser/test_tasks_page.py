@@ -35,9 +35,9 @@ def agent_day(two_agencies, django_db_blocker):
     from django_tenants.utils import schema_context
 
     from accounts.models import Membership
+    from leads import services
     from leads.models import Lead
     from leads.services import Inquiry, lead_capture
-    from leads.services import pipeline as services
 
     fixture = two_agencies["a"]
 
@@ -50,7 +50,7 @@ def agent_day(two_agencies, django_db_blocker):
             Lead.objects.filter(pk=lead.pk).update(assignee=agent)
             lead.refresh_from_db()
             for title, due_in in TASKS:
-                services.lead_task_create(
+                services.follow_up_create(
                     lead=lead,
                     actor=agent,
                     title=title,

@@ -1,0 +1,20 @@
+"""Reads for the pipeline's stages."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from leads.models import Lead, PipelineStage
+
+
+def pipeline_stages(*, include_hidden: bool = False) -> QuerySet[PipelineStage]:
+    stages = PipelineStage.objects.order_by("position", "id")
+    return stages if include_hidden else stages.filter(is_active=True)
+
+
+def pipeline_stages_with_use() -> QuerySet[PipelineStage]:
+    """For the settings page: each stage with whether any lead is in it (EXISTS reads one
+    index entry per stage, where a count would read every lead)."""
+    return PipelineStage.objects.order_by("position", "id").annotate(
+        in_use=Exists(Lead.objects.filter(stage=OuterRef("pk")))
+    )
