@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -11,7 +11,7 @@ from accounts.models import Invitation
 from accounts.services import INVITATION_EMAIL, invitation_link_token
 from core.emails import email_kind_register
 from core.providers.email import OutgoingEmail
-from tenants.selectors import agency_url
+from tenants.selectors import agency_url, current_agency
 
 
 def invitation_email_compose(invitation_id: int) -> OutgoingEmail | None:
@@ -24,7 +24,7 @@ def invitation_email_compose(invitation_id: int) -> OutgoingEmail | None:
         or invitation.send_error
     ):
         return None
-    agency = connection.tenant
+    agency = current_agency()
     link = agency_url(agency, f"/invitations/{invitation_link_token(invitation)}/")
     with translation.override(agency.default_language):
         context = {"agency": agency, "invitation": invitation, "link": link}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa import app_settings
@@ -122,3 +122,24 @@ def attendance_today(*, now: datetime | None = None) -> list[DutyRow]:
         )
     rows.sort(key=lambda r: (not r.on_duty, r.checked_in_at is None, r.membership.pk))
     return rows
+
+
+# Younger invitations' emails are most likely still in the queue, not lost.
+INVITATION_EMAIL_GRACE = timedelta(minutes=2)
+
+
+def invitations_unsent(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Open invitations whose email has not gone out (nor been refused for good)."""
+    now = now or timezone.now()
+    return list(
+        Invitation.objects.filter(
+            sent_at__isnull=True,
+            send_error="",
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lt=now - INVITATION_EMAIL_GRACE,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

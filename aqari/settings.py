@@ -184,6 +184,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 120.0,
         "options": {"expires": 110},
     },
+    # Invitation emails whose queued task was lost (accounts.tasks).
+    "invitation-emails-sweep": {
+        "task": "core.tasks.fan_out",
+        "args": ("accounts.tasks.invitation_emails_sweep",),
+        "kwargs": {"expires": 110},
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
 }
 
 

@@ -6,7 +6,9 @@ id of the row the email is about (an invitation, an assignment, a follow-up):
 * `compose(id)` reads the row and returns the email, or None when there is nothing to send
   (already sent, withdrawn, nobody to write to). It is the row that remembers what was sent.
 * `mark_sent(id, provider_id)` records that it went.
-* `give_up(id, code)` records that the provider will never accept it, so no sweep retries it.
+* `give_up(id, code)` records that the email will never go, so no sweep offers it again: the
+  provider refused it for good (its error code), or `compose` raised `NoRecipient` (the person
+  it was for has left; code "no_recipient").
 
 A service calls `core.tasks.email_queue(kind=..., object_id=...)` inside its transaction; the
 task is published on commit, so a rolled-back change sends nothing. The worker composes, sends
@@ -27,6 +29,10 @@ from django.db import connection
 from core.providers.email import EmailSendError, OutgoingEmail, get_email_provider
 
 logger = logging.getLogger(__name__)
+
+
+class NoRecipient(Exception):
+    """Raised by `compose` when the email is still owed but nobody can receive it."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,11 @@ def email_deliver(*, kind: str, object_id: int) -> str:
     """Compose, send and record one email; returns "sent", "skipped" or "refused". Raises
     EmailSendError when the provider says a later try may succeed."""
     spec = email_kind(kind)
-    email = spec.compose(object_id)
+    try:
+        email = spec.compose(object_id)
+    except NoRecipient:
+        spec.give_up(object_id, "no_recipient")
+        return "skipped"
     if email is None:
         return "skipped"
     try:

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 
 from celery import current_app, shared_task
+from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
@@ -113,7 +114,22 @@ def email_send(self, kind: str, object_id: int) -> str:
         ) from error
 
 
+def requeue_hold(kind: str, pk: int, *, seconds: int = 10 * 60) -> bool:
+    """For sweeps that queue lost work again: True the first time in `seconds` for this item,
+    so a sweep does not pile copies on one already on its way. The cache key is per agency
+    (django-tenants' key function)."""
+    return cache.add(f"lost-work:{kind}:{pk}", 1, timeout=seconds)
+
+
 def email_queue(*, kind: str, object_id: int) -> None:
     """Send this kind of email about this row once the current transaction commits (at once
     outside one). Safe to call more than once: the row and the idempotency key send one."""
-    transaction.on_commit(lambda: email_send.delay(kind, object_id))
+    # Published in the schema of the change that owes the email, whichever schema the
+    # connection is in when the commit runs.
+    schema_name = connection.schema_name
+
+    def publish() -> None:
+        with schema_context(schema_name):
+            email_send.delay(kind, object_id)
+
+    transaction.on_commit(publish)

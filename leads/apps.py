@@ -6,7 +6,8 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        from leads import privacy  # noqa: F401  (registers with the privacy registry)
+        from leads import emails, privacy  # noqa: F401  (privacy registers with the registry)
         from tenants.inbound import META, inbound_processor_register
 
+        emails.register()
         inbound_processor_register(provider=META, task_name="leads.tasks.meta_lead_process")

@@ -165,6 +165,8 @@ class FollowUp(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True, db_index=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # Why its reminder will never go (the provider refused it, the assignee left): not retried.
+    reminder_error = models.CharField(max_length=40, blank=True, default="")
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -36,3 +36,12 @@ def local_day_start(*, now: datetime | None = None) -> datetime:
     tz = agency_timezone()
     local = timezone.localtime(now or timezone.now(), tz)
     return datetime.combine(local.date(), time.min, tzinfo=tz)
+
+
+def current_agency() -> Agency:
+    """The agency whose schema the connection is in: the request's, or, in a task that entered
+    the schema by name (django-tenants' stand-in tenant), read from the table."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Agency):
+        return tenant
+    return Agency.objects.get(schema_name=connection.schema_name)

@@ -79,7 +79,6 @@ from leads.selectors.lists import (
 from leads.selectors.lost_work import (
     assignment_notices_unsent,
     imports_lost,
-    invitations_unsent,
 )
 from leads.selectors.reports import (
     PercentileCont,
@@ -183,5 +182,4 @@ __all__ = [
     "import_job_earlier_same_file",
     "imports_lost",
     "assignment_notices_unsent",
-    "invitations_unsent",
 ]

@@ -3,7 +3,7 @@ crash between commit and publish), found again from the database.
 
 Every two minutes beat fans out to each active agency (core.tasks.fan_out); each agency's
 `leads.tasks.lost_work_sweep` asks these selectors for imports still queued or running with no
-worker holding them, and for assignment and invitation emails not yet sent, and queues them
+worker holding them, and for assignment emails not yet sent, and queues them
 once more. Every task is safe to deliver twice, and a short hold in the cache keeps a sweep
 from piling copies on top of one already on its way.
 """
@@ -17,7 +17,6 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.models import Invitation
 from leads.importer.jobs import import_job_is_running
 from leads.models import ImportJob, LeadActivity
 
@@ -52,23 +51,6 @@ def assignment_notices_unsent(*, now=None) -> list[int]:
         )
         .annotate(assignee=Cast(KT("data__assignee_id"), BigIntegerField()))
         .filter(assignee=F("lead__assignee_id"))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-
-
-def invitations_unsent(*, now=None) -> list[int]:
-    """Open invitations whose email has not gone out."""
-    now = now or timezone.now()
-    return list(
-        Invitation.objects.filter(
-            sent_at__isnull=True,
-            send_error="",
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-            created_at__lt=now - GRACE,
-        )
         .order_by("pk")
         .values_list("pk", flat=True)[:BATCH]
     )

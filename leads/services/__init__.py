@@ -20,7 +20,6 @@ from leads.services.capture import (
 from leads.services.follow_ups import (
     follow_up_complete,
     follow_up_create,
-    follow_up_reminder_send,
     follow_up_reopen,
     follow_up_toggle,
     follow_ups_due_for_reminder,
@@ -100,7 +99,6 @@ __all__ = [
     "follow_up_reopen",
     "follow_up_toggle",
     "follow_ups_due_for_reminder",
-    "follow_up_reminder_send",
     "leads_bulk_assign",
     "leads_bulk_change_stage",
     "leads_bulk_tag",

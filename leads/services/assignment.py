@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,13 +22,14 @@ from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS, can
 from accounts.selectors import attendance_on_duty_ids
 from accounts.services import attendance_set_enabled
+from core.tasks import email_queue
 from leads.models import AssignmentRule, Lead, LeadActivity, Source
 from leads.services.response import first_response_target_set
 
 logger = logging.getLogger(__name__)
 
-# Queued by name: leads.tasks calls the services, so a service importing it would close a circle.
-NOTIFY_TASK = "leads.tasks.lead_assignment_notify"
+# The assignee's email (leads.emails registers it with core.emails).
+ASSIGNMENT_EMAIL = "leads.assignment"
 
 
 def _assignable(membership: Membership | None) -> bool:
@@ -39,8 +39,7 @@ def _assignable(membership: Membership | None) -> bool:
 
 
 def _notify_on_commit(activity: LeadActivity) -> None:
-    activity_id = activity.pk
-    transaction.on_commit(lambda: current_app.tasks[NOTIFY_TASK].delay(activity_id))
+    email_queue(kind=ASSIGNMENT_EMAIL, object_id=activity.pk)
 
 
 def _record_assignment(

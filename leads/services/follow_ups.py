@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
+from accounts.models import Membership
 from accounts.roles import STAFF_WHO_WORK_LEADS
 from leads.models import FollowUp, Lead, LeadActivity
 from leads.services.access import lead_work_check
-from tenants.models import Agency
-from tenants.selectors import agency_url
+
+# A follow-up's reminder email (leads.emails registers it with core.emails).
+FOLLOW_UP_REMINDER_EMAIL = "leads.follow_up_reminder"
 
 
 @transaction.atomic
@@ -121,56 +120,10 @@ def follow_ups_due_for_reminder(*, now: datetime | None = None, limit: int = 500
             remind_at__lte=now,
             remind_at__gt=now - timedelta(days=1),
             reminded_at__isnull=True,
+            reminder_error="",
             done_at__isnull=True,
             assignee__isnull=False,
         )
         .order_by("remind_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
-
-
-def _current_agency():
-    """The agency whose schema this is (a Celery task may run under django-tenants' stand-in)."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Agency):
-        return tenant
-    return Agency.objects.get(schema_name=connection.schema_name)
-
-
-@transaction.atomic
-def follow_up_reminder_send(*, follow_up_id: int) -> bool:
-    """Email the follow-up's assignee once. The row lock and `reminded_at` make a repeated or
-    concurrent call send nothing more. Returns whether an email went out."""
-    follow_up = (
-        FollowUp.objects.select_for_update(of=("self",))
-        .select_related("lead", "assignee")
-        .filter(pk=follow_up_id)
-        .first()
-    )
-    if (
-        follow_up is None
-        or follow_up.reminded_at
-        or follow_up.done_at
-        or follow_up.assignee is None
-    ):
-        return False
-    user = User.objects.filter(pk=follow_up.assignee.user_id, is_active=True).first()
-    if user is None or not follow_up.assignee.is_active:
-        return False
-    agency = _current_agency()
-    context = {
-        "agency": agency,
-        "follow_up": follow_up,
-        "lead": follow_up.lead,
-        "link": agency_url(agency, f"/leads/{follow_up.lead_id}/"),
-    }
-    with (
-        translation.override(user.language or agency.default_language),
-        timezone.override(agency.timezone),
-    ):
-        subject = render_to_string("leads/follow_ups/email/reminder_subject.txt", context).strip()
-        body = render_to_string("leads/follow_ups/email/reminder_message.txt", context)
-    send_mail(subject, body, None, [user.email])
-    follow_up.reminded_at = timezone.now()
-    follow_up.save(update_fields=["reminded_at"])
-    return True

@@ -221,7 +221,8 @@ def test_the_notification_is_sent_once_even_if_the_task_runs_twice(
     agency_a, outbox, django_capture_on_commit_callbacks
 ):
     # given
-    from leads.tasks import lead_assignment_notify
+    from core.tasks import email_send
+    from leads.services.assignment import ASSIGNMENT_EMAIL
 
     lead = capture(1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -229,7 +230,7 @@ def test_the_notification_is_sent_once_even_if_the_task_runs_twice(
     activity = lead.activities.get(kind=LeadActivity.Kind.ASSIGNED)
 
     # when
-    lead_assignment_notify.delay(activity.pk)
+    email_send.delay(ASSIGNMENT_EMAIL, activity.pk)
 
     # then
     assert len(outbox("email")) == 1

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -170,7 +171,9 @@ def test_task_with_due_date_and_reminder_goes_to_the_leads_assignee(team):
     assert actions == ["created", "done"]
 
 
-def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, outbox):
+def test_reminders_are_emailed_once_through_the_beat_fan_out(
+    team, agency_a, outbox, django_capture_on_commit_callbacks
+):
     from core.tasks import fan_out
 
     # given a task whose reminder time has come, one not yet due, and one done
@@ -193,8 +196,9 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
 
     # when the public dispatcher runs twice
     connection.set_schema_to_public()
-    fan_out("leads.tasks.follow_up_reminders_sweep")
-    fan_out("leads.tasks.follow_up_reminders_sweep")
+    with django_capture_on_commit_callbacks(execute=True):
+        fan_out("leads.tasks.follow_up_reminders_sweep")
+        fan_out("leads.tasks.follow_up_reminders_sweep")
     connection.set_tenant(agency_a.agency)
 
     # then the assignee got exactly one email, about the due task only
@@ -205,6 +209,36 @@ def test_reminders_are_emailed_once_through_the_beat_fan_out(team, agency_a, out
     assert "Call back about the villa & Ahmed's offer" in emails[0]["text"]
     assert FollowUp.objects.get(pk=due.pk).reminded_at is not None
     assert FollowUp.objects.get(pk=later.pk).reminded_at is None
+
+
+def test_a_reminder_the_provider_refuses_is_not_offered_every_minute(
+    team, agency_a, outbox, django_capture_on_commit_callbacks
+):
+    from core.providers import fake_fail_next
+    from leads.tasks import follow_up_reminders_sweep
+
+    # given a due reminder, and a provider that refuses its email for good
+    due = services.follow_up_create(
+        lead=capture(assignee=team["agent"]),
+        actor=team["agent"],
+        title="Call back",
+        due_at=timezone.now() + timedelta(minutes=30),
+        remind_at=timezone.now() + timedelta(minutes=1),
+    )
+    FollowUp.objects.filter(pk=due.pk).update(remind_at=timezone.now() - timedelta(seconds=5))
+    fake_fail_next("email", code="422", message="Invalid `to` field.")
+
+    # when the sweep runs, then again a minute later
+    with django_capture_on_commit_callbacks(execute=True):
+        first = follow_up_reminders_sweep()
+    cache.delete_pattern("lost-work:*")
+    again = follow_up_reminders_sweep()
+
+    # then it was tried once, and the follow-up says why no reminder went
+    due.refresh_from_db()
+    assert (first, again) == (1, 0)
+    assert due.reminder_error == "422" and due.reminded_at is None
+    assert outbox("email") == []
 
 
 def test_the_reminder_sweep_refuses_to_run_without_an_agency(db):
