@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership
+from leads import selectors
 from leads.models import PipelineStage
 
 
@@ -44,17 +44,15 @@ def number() -> forms.NumberInput:
 
 
 def stage_choices(*, include_hidden: bool = False, blank: str | None = None) -> list:
-    stages = PipelineStage.objects.order_by("position", "id")
-    if not include_hidden:
-        stages = stages.filter(is_active=True)
-    choices = [(str(s.pk), stage_label(s)) for s in stages]
+    choices = [
+        (str(s.pk), stage_label(s))
+        for s in selectors.pipeline_stages(include_hidden=include_hidden)
+    ]
     return [("", blank), *choices] if blank is not None else choices
 
 
 def member_choices(names: dict[int, str]) -> list[tuple[str, str]]:
-    members = Membership.objects.filter(
-        is_active=True, role__in=["agent", "manager", "admin"]
-    ).order_by("role", "id")
+    members = selectors.members_who_work_leads()
     return [(str(m.pk), names.get(m.pk) or _("Team member")) for m in members]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import page_requires
@@ -104,8 +105,6 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict:
 
 
 def _stalled(job: ImportJob) -> bool:
-    from django.utils import timezone
-
     if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
         return False
     waited = (timezone.now() - (job.started_at or job.created_at)).total_seconds()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leads import selectors
 from leads.forms import number, stage_choices, text
-from leads.models import Interest, PipelineStage
+from leads.models import Interest
 
 # --- the lead page ----------------------------------------------------------------------------
 
@@ -18,12 +19,7 @@ class StageForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stage"].choices = stage_choices()
-        self.lost_stage_values = [
-            str(pk)
-            for pk in PipelineStage.objects.filter(kind=PipelineStage.Kind.LOST).values_list(
-                "pk", flat=True
-            )
-        ]
+        self.lost_stage_values = [str(pk) for pk in selectors.pipeline_lost_stage_ids()]
 
 
 class NoteForm(forms.Form):

@@ -27,7 +27,7 @@ from leads.communities import DUBAI_COMMUNITIES
 from leads.follow_ups.forms import FollowUpForm
 from leads.forms import form_errors_add, member_choices
 from leads.lead_page import forms
-from leads.models import Lead, PipelineStage
+from leads.models import Lead
 from leads.selectors.response import lead_first_response_overdue
 from leads.services import Inquiry, lead_capture
 from leads.services.assignment import lead_assign
@@ -241,7 +241,7 @@ def lead_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
         form_name="stage_form",
         save=lambda data: services.lead_change_stage(
             lead=lead,
-            stage=PipelineStage.objects.get(pk=data["stage"]),
+            stage=selectors.pipeline_stage_get(stage_id=data["stage"]),
             actor=request.membership,
             lost_reason=data["lost_reason"],
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,7 +17,6 @@ from accounts.roles import can, page_requires
 from leads import selectors, services
 from leads.communities import DUBAI_COMMUNITIES
 from leads.lists import forms
-from leads.models import PipelineStage
 from leads.selectors.response import lead_first_response_overdue
 
 
@@ -64,8 +63,6 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 
 def _pairs(query: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
     return parse_qsl(query, keep_blank_values=False)
 
 
@@ -106,7 +103,7 @@ def leads_bulk(request: HttpRequest) -> HttpResponse:
                 assignee = selectors.members_who_work_leads().filter(pk=data["assignee"]).first()
             changed = services.leads_bulk_assign(leads=leads, assignee=assignee, actor=actor)
         elif action == form.STAGE:
-            stage = PipelineStage.objects.get(pk=data["stage"])
+            stage = selectors.pipeline_stage_get(stage_id=data["stage"])
             changed = services.leads_bulk_change_stage(
                 leads=leads, stage=stage, actor=actor, lost_reason=data["lost_reason"]
             )

@@ -98,6 +98,8 @@ from leads.selectors.response import (
     leads_unassigned,
 )
 from leads.selectors.stages import (
+    pipeline_lost_stage_ids,
+    pipeline_stage_get,
     pipeline_stages,
     pipeline_stages_with_use,
 )
@@ -137,6 +139,8 @@ __all__ = [
     "lead_timeline",
     "lead_attachments",
     "lead_attachment_for_download",
+    "pipeline_lost_stage_ids",
+    "pipeline_stage_get",
     "pipeline_stages",
     "pipeline_stages_with_use",
     "FollowUpBoard",

@@ -18,3 +18,14 @@ def pipeline_stages_with_use() -> QuerySet[PipelineStage]:
     return PipelineStage.objects.order_by("position", "id").annotate(
         in_use=Exists(Lead.objects.filter(stage=OuterRef("pk")))
     )
+
+
+def pipeline_stage_get(*, stage_id: int | str) -> PipelineStage | None:
+    return PipelineStage.objects.filter(pk=stage_id).first()
+
+
+def pipeline_lost_stage_ids() -> list[int]:
+    """The stages that mean a lead was lost: moving there asks why."""
+    return list(
+        PipelineStage.objects.filter(kind=PipelineStage.Kind.LOST).values_list("pk", flat=True)
+    )

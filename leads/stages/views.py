@@ -53,7 +53,7 @@ def pipeline_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _stage_or_404(stage_id: int) -> PipelineStage:
-    stage = PipelineStage.objects.filter(pk=stage_id).first()
+    stage = selectors.pipeline_stage_get(stage_id=stage_id)
     if stage is None:
         raise Http404
     return stage
