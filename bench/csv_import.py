@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import connected_database_url, results_path, use_database
+from leads.fields import DETAILS, STAGED
 
 PASSWORD = "Quiet-Orchid-Lantern-4821"
 GOALS = {"django-import-export": 20.0, "bulk_create": 3.0}
@@ -389,23 +390,9 @@ def ours(schema: str, path: Path) -> dict:
 
 # --- the baselines ------------------------------------------------------------------------------
 
-# The raw COPY fills leads_lead; STAGING_COLUMNS adds row_no, root_no, message, original_source.
-LEAD_FIELDS = (
-    "full_name",
-    "phones",
-    "phone_digits",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "bedrooms",
-    "communities",
-    "budget_min",
-    "budget_max",
-    "budget_currency",
-    "search_grams",
-)
+# The lead's columns an import stages (leads.fields; STAGING_COLUMNS adds row_no, root_no,
+# message and original_source): the baselines are given these, as our importer wrote them.
+LEAD_FIELDS = tuple(field.name for field in STAGED)
 
 
 def validated_rows(schema: str, created: int) -> list[dict]:
@@ -443,7 +430,7 @@ def import_export_run(schema: str, rows: list[dict]) -> float:
         class Meta:
             model = Lead
 
-    columns = [f for f in LEAD_FIELDS if f not in ("phone_digits", "search_grams")]
+    columns = [field.name for field in DETAILS]  # what a file says; the rest is derived
     # import_id_fields is ("id",) by default: an empty id makes every row a new lead.
     dataset = tablib.Dataset(headers=["id", *columns, "source", "stage"])
     for row in rows:
@@ -484,7 +471,7 @@ def copy_run(schema: str, rows: list[dict]) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from leads.importer.staging import copy_array, copy_text, copy_value
+    from leads.importer.staging import copy_value
 
     with_agency(schema)
     now = timezone.now().isoformat()
@@ -501,15 +488,7 @@ def copy_run(schema: str, rows: list[dict]) -> float:
     ]
     lines = []
     for row in rows:
-        cells = []
-        for name in LEAD_FIELDS:
-            value = row[name]
-            if isinstance(value, list):
-                cells.append(copy_array(value))
-            elif isinstance(value, str):
-                cells.append(copy_text(value))
-            else:
-                cells.append(copy_value(value))
+        cells = [copy_value(row[name]) for name in LEAD_FIELDS]
         cells += [str(row["stage_id"]), "csv", "{}", "", "{}", "", now, now]
         lines.append("\t".join(cells))
     payload = ("\n".join(lines) + "\n").encode()

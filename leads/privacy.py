@@ -1,4 +1,5 @@
 from core.privacy import Erase, Person, registry
+from leads.fields import lead_privacy_export
 from leads.models import (
     ApiKey,
     AssignmentRule,
@@ -23,31 +24,11 @@ def _leads(person: Person):
     return query.distinct()
 
 
-def _lead_export(lead: Lead) -> dict:
-    return {
-        "id": lead.pk,
-        "name": lead.full_name,
-        "phones": lead.phones,
-        "email": lead.email,
-        "nationality": lead.nationality,
-        "preferred_language": lead.preferred_language,
-        "source": lead.source,
-        "source_details": lead.source_details,
-        "interest": lead.interest,
-        "property_type": lead.property_type,
-        "bedrooms": lead.bedrooms,
-        "communities": lead.communities,
-        "budget": [str(lead.budget_min or ""), str(lead.budget_max or ""), lead.budget_currency],
-        "tags": lead.tags,
-        "created": lead.created_at.isoformat(),
-    }
-
-
 registry.register(
     Lead,
     categories=["identity", "contact", "property interest", "source"],
     find=_leads,
-    export=_lead_export,
+    export=lead_privacy_export,
     erase=Erase.DELETE,
 )
 registry.register(

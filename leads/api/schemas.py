@@ -23,12 +23,14 @@ from pydantic import (
     PlainValidator,
     ValidationInfo,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from leads import models
+from leads import fields, models
 from leads.api.errors import ERROR_CODES
+from leads.fields import Kind, LeadField
 
 BUDGET_MAX = Decimal("1000000000000")
 LIST_MAX = 20
@@ -462,69 +464,81 @@ class Member(Schema):
     name: str
 
 
-class Lead(Schema):
-    id: int
-    full_name: str
-    phones: list[str] = Field(description="E.164, like +971501234567.")
-    email: str
-    nationality: str
-    preferred_language: str
-    source: Literal[tuple(models.Source.values)]  # type: ignore[valid-type]
-    source_details: dict[str, Any]
-    interest: Literal[tuple([*models.Interest.values, ""])]  # type: ignore[valid-type]
-    property_type: str
-    bedrooms: int | None
-    communities: list[str]
-    budget_min: AmountOut
-    budget_max: AmountOut
-    budget_currency: str
-    stage: Stage
-    lost_reason: str
-    assignee: Member | None
-    tags: list[str]
-    created_at: Moment
-    updated_at: Moment
-    assigned_at: OptionalMoment
-    first_response_at: OptionalMoment = Field(
-        description="The first outbound contact after the lead arrived."
-    )
-    first_response_channel: Literal["", "call", "whatsapp", "email", "sms"]
-    merged_into: int | None
+# How each kind of lead field reads in JSON (leads.fields.Kind); null fields also allow null.
+_READ_TYPES: dict[Kind, Any] = {
+    Kind.ID: int,
+    Kind.TEXT: str,
+    Kind.CODE: str,
+    Kind.PHONES: list[str],
+    Kind.TEXTS: list[str],
+    Kind.NUMBER: int,
+    Kind.AMOUNT: AmountOut,
+    Kind.MOMENT: Moment,
+    Kind.OBJECT: dict[str, Any],
+    Kind.STAGE: Stage,
+    Kind.MEMBER: Member,
+    Kind.LEAD: int,
+}
+# Where v1 says more about a field than its kind does.
+_READ_TYPES_OF_FIELDS: dict[str, Any] = {
+    "phones": Annotated[list[str], Field(description="E.164, like +971501234567.")],
+    "first_response_at": Annotated[
+        OptionalMoment, Field(description="The first outbound contact after the lead arrived.")
+    ],
+    "first_response_channel": Literal["", "call", "whatsapp", "email", "sms"],
+}
 
+
+def _read_type(field: LeadField) -> Any:
+    if field.name in _READ_TYPES_OF_FIELDS:
+        return _READ_TYPES_OF_FIELDS[field.name]
+    model_field = models.Lead._meta.get_field(field.name)
+    if model_field.choices:
+        values = [value for value, _label in model_field.choices]
+        if model_field.blank:
+            values.append("")
+        return Literal[tuple(values)]
+    if field.kind is Kind.MOMENT and field.null:
+        return OptionalMoment
+    if field.kind is Kind.AMOUNT or not field.null:
+        return _READ_TYPES[field.kind]
+    return _READ_TYPES[field.kind] | None
+
+
+def _read_value(field: LeadField, lead: models.Lead, names: dict[int, str]) -> Any:
+    if field.kind is Kind.ID:
+        return lead.pk
+    if field.kind is Kind.STAGE:
+        stage = getattr(lead, field.name)
+        return Stage(id=stage.pk, name=stage.name, kind=stage.kind)
+    if field.kind in (Kind.MEMBER, Kind.LEAD):
+        related_id = getattr(lead, f"{field.name}_id")
+        if field.kind is Kind.LEAD or related_id is None:
+            return related_id
+        return Member(id=related_id, name=names.get(related_id, ""))
+    value = getattr(lead, field.name)
+    return list(value) if field.kind in (Kind.PHONES, Kind.TEXTS) else value
+
+
+# The API answers with the fields in the model's order, as v1 published them.
+_MODEL_ORDER = {f.name: i for i, f in enumerate(models.Lead._meta.concrete_fields)}
+_LEAD_READ = sorted(fields.API_READ, key=lambda field: _MODEL_ORDER[field.name])
+
+
+class _LeadAnswer(Schema):
     @classmethod
     def of(cls, lead: models.Lead, *, names: dict[int, str]) -> "Lead":
         """`names`: the display name of each assignee, by membership id."""
-        return cls(
-            id=lead.pk,
-            full_name=lead.full_name,
-            phones=list(lead.phones),
-            email=lead.email,
-            nationality=lead.nationality,
-            preferred_language=lead.preferred_language,
-            source=lead.source,
-            source_details=lead.source_details,
-            interest=lead.interest,
-            property_type=lead.property_type,
-            bedrooms=lead.bedrooms,
-            communities=list(lead.communities),
-            budget_min=lead.budget_min,
-            budget_max=lead.budget_max,
-            budget_currency=lead.budget_currency,
-            stage=Stage(id=lead.stage_id, name=lead.stage.name, kind=lead.stage.kind),
-            lost_reason=lead.lost_reason,
-            assignee=(
-                Member(id=lead.assignee_id, name=names.get(lead.assignee_id, ""))
-                if lead.assignee_id
-                else None
-            ),
-            tags=list(lead.tags),
-            created_at=lead.created_at,
-            updated_at=lead.updated_at,
-            assigned_at=lead.assigned_at,
-            first_response_at=lead.first_response_at,
-            first_response_channel=lead.first_response_channel,
-            merged_into=lead.merged_into_id,
-        )
+        return cls(**{field.name: _read_value(field, lead, names) for field in _LEAD_READ})
+
+
+# A lead as the API gives it: every field of leads.fields marked `api_read`.
+Lead = create_model(
+    "Lead",
+    __base__=_LeadAnswer,
+    __module__=__name__,
+    **{field.name: (_read_type(field), ...) for field in _LEAD_READ},
+)
 
 
 class LeadPage(Schema):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from core.phones import phone_digits, phone_normalise
+from leads.fields import DETAILS
 from leads.inquiries import Inquiry
 from leads.models import ApiKey, Interest, Lead, PipelineStage
 from leads.services.assignment import lead_assign
@@ -23,19 +24,11 @@ from leads.services.stages import lead_change_stage
 
 logger = logging.getLogger(__name__)
 
-DETAIL_FIELDS = (
-    "full_name",
-    "email",
-    "phones",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "bedrooms",
-    "communities",
-    "budget_min",
-    "budget_max",
-    "budget_currency",
+# The person's details a PATCH may change (`leads.fields.DETAILS`).
+DETAIL_FIELDS = tuple(field.name for field in DETAILS)
+# Details checked or tidied here; every other detail is stored as the schema read it.
+_CHECKED_HERE = frozenset(
+    {"phones", "email", "interest", "nationality", "budget_currency", "budget_min", "budget_max"}
 )
 
 
@@ -112,8 +105,8 @@ def lead_update_details(
     lead.phones = phones
     lead.phone_digits = " ".join(phone_digits(p) for p in phones)
     lead.email = email
-    for name in ("full_name", "preferred_language", "property_type", "bedrooms", "communities"):
-        if name in changes:
+    for name in DETAIL_FIELDS:
+        if name in changes and name not in _CHECKED_HERE:
             setattr(lead, name, changes[name])
     if "nationality" in changes:
         lead.nationality = (changes["nationality"] or "").upper()

@@ -192,22 +192,13 @@ def lead_list(request: HttpRequest, params: Query[schemas.LeadListParams]) -> sc
 def lead_create(
     request: HttpRequest, payload: schemas.LeadCreate, response: HttpResponse
 ) -> Status[schemas.Lead]:
-    phones = [payload.phone, *payload.phones] if payload.phone else list(payload.phones)
+    details = {name: getattr(payload, name) for name in DETAIL_FIELDS}
+    # `phone` is a shorthand for the first of `phones`.
+    details["phones"] = [payload.phone, *payload.phones] if payload.phone else list(payload.phones)
     inquiry = Inquiry(
         source="api",
-        full_name=payload.full_name,
-        phones=phones,
-        email=payload.email,
-        nationality=payload.nationality,
-        preferred_language=payload.preferred_language,
+        **details,
         source_details=payload.source_details,
-        interest=payload.interest,
-        property_type=payload.property_type,
-        bedrooms=payload.bedrooms,
-        communities=payload.communities,
-        budget_min=payload.budget_min,
-        budget_max=payload.budget_max,
-        budget_currency=payload.budget_currency,
         message=payload.message,
     )
     try:

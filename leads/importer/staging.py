@@ -19,33 +19,33 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from core.phones import phone_digits
+from leads.fields import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET, STAGED, Kind, LeadField
 from leads.importer.rows import CleanRow, RowPlan, row_clean
-from leads.inquiries.inquiry import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET, Inquiry
+from leads.inquiries.inquiry import inquiry_lead_values
 from leads.search import SEPARATORS, search_normalise
 
 logger = logging.getLogger(__name__)
 
-# Columns of the staging table, in COPY order (see leads.services.imports.STAGING_TABLE).
-STAGING_COLUMNS = (
-    "row_no",
-    "root_no",
-    "full_name",
-    "phones",
-    "phone_digits",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "bedrooms",
-    "communities",
-    "budget_min",
-    "budget_max",
-    "budget_currency",
-    "search_grams",
-    "message",
-    "original_source",
-)
+# Columns of the staging table, in COPY order (see leads.services.imports._STAGING_DDL): the
+# row and the first row of the same person, the lead's staged fields (`leads.fields.STAGED`),
+# then what the row's timeline entry says.
+STAGED_NAMES = tuple(field.name for field in STAGED)
+STAGING_COLUMNS = ("row_no", "root_no", *STAGED_NAMES, "message", "original_source")
+_SQL_TYPES = {
+    Kind.TEXT: "text",
+    Kind.CODE: "text",
+    Kind.PHONES: "varchar[]",
+    Kind.TEXTS: "varchar[]",
+    Kind.NUMBER: "integer",
+    Kind.AMOUNT: "numeric",
+}
+
+
+def staged_sql_type(field: LeadField) -> str:
+    """The type of a staged field's column in the import's temporary tables."""
+    return _SQL_TYPES[field.kind]
+
+
 NULL = "\\N"
 
 
@@ -105,24 +105,6 @@ def search_grams_fast(*, full_name: str, email: str, phone_digits: str) -> list[
 
 
 # --- values of the lead a chunk will create, and repeats folded into it ----------------------
-
-
-def lead_values(inquiry: Inquiry) -> dict:
-    """A new lead's fields from a cleaned inquiry, as `lead_capture` fills them."""
-    return {
-        "full_name": inquiry.full_name,
-        "phones": list(inquiry.phones),
-        "email": inquiry.email,
-        "nationality": inquiry.nationality.upper()[:2],
-        "preferred_language": inquiry.preferred_language[:5],
-        "interest": str(inquiry.interest or ""),
-        "property_type": inquiry.property_type[:40],
-        "bedrooms": inquiry.bedrooms,
-        "communities": [c.strip()[:80] for c in inquiry.communities if c.strip()],
-        "budget_min": inquiry.budget_min,
-        "budget_max": inquiry.budget_max,
-        "budget_currency": inquiry.budget_currency.upper()[:3],
-    }
 
 
 def lead_values_absorb(values: dict, other: dict) -> bool:
@@ -190,26 +172,9 @@ def copy_value(value) -> str:
 
 def staging_line(row_no: int, root_no: int, values: dict | None, extra: dict) -> str:
     if values is None:  # a repeat: only what its timeline entry needs
-        cells = [str(row_no), str(root_no)] + [NULL] * 14
+        cells = [str(row_no), str(root_no)] + [NULL] * len(STAGED_NAMES)
     else:
-        cells = [
-            str(row_no),
-            str(root_no),
-            copy_text(values["full_name"]),
-            copy_array(values["phones"]),
-            values["phone_digits"],
-            copy_text(values["email"]),
-            copy_text(values["nationality"]),
-            copy_text(values["preferred_language"]),
-            copy_text(values["interest"]),
-            copy_text(values["property_type"]),
-            copy_value(values["bedrooms"]),
-            copy_array(values["communities"]),
-            copy_value(values["budget_min"]),
-            copy_value(values["budget_max"]),
-            copy_text(values["budget_currency"]),
-            copy_array(values["search_grams"]),
-        ]
+        cells = [str(row_no), str(root_no), *(copy_value(values[name]) for name in STAGED_NAMES)]
     cells += [copy_text(extra["message"]), copy_text(extra["original_source"])]
     return "\t".join(cells)
 
@@ -239,7 +204,7 @@ def chunk_process(plan: RowPlan, rows: list[tuple[int, list[str]]]) -> ChunkResu
         inquiry = cleaned.inquiry
         keys = [*inquiry.phones, *([inquiry.email] if inquiry.email else [])]
         root_no = next((roots[k] for k in keys if k in roots), row_no)
-        values = lead_values(inquiry)
+        values = inquiry_lead_values(inquiry)
         if root_no == row_no:
             values_by_root[row_no] = values
         else:

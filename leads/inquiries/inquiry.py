@@ -12,22 +12,8 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from core.phones import phone_normalise
+from leads import fields
 from leads.models import Interest, Source
-
-# A repeat inquiry fills in what its lead lacks (and adds new phones and communities): these
-# fields when empty, these when unset. Imports fold repeats by the same rule.
-FILLED_WHEN_EMPTY = (
-    "full_name",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "budget_currency",
-)
-
-
-FILLED_WHEN_UNSET = ("bedrooms", "budget_min", "budget_max")
 
 
 @dataclass
@@ -91,3 +77,30 @@ def inquiry_clean(inquiry: Inquiry, *, region: str) -> Inquiry:
     inquiry.email = email
     inquiry.full_name = " ".join((inquiry.full_name or "").split())[:150]
     return inquiry
+
+
+# How a lead stores what an inquiry says, where it is more than the value as it came: codes in
+# capitals, text cut to the column's length, no blank communities.
+_STORED_AS = {
+    "nationality": lambda value: value.upper()[:2],
+    "preferred_language": lambda value: value[:5],
+    "interest": lambda value: str(value or ""),
+    "property_type": lambda value: value[:40],
+    "communities": lambda value: [c.strip()[:80] for c in value if c.strip()],
+    "budget_currency": lambda value: value.upper()[:3],
+}
+
+
+def inquiry_lead_values(inquiry: Inquiry) -> dict:
+    """A new lead's details from a cleaned inquiry (`leads.fields.DETAILS`), as `lead_capture`
+    stores them and an import stages them."""
+    values = {}
+    for spec in fields.DETAILS:
+        value = getattr(inquiry, spec.name)
+        stored_as = _STORED_AS.get(spec.name)
+        if stored_as is not None:
+            value = stored_as(value)
+        elif isinstance(value, list):
+            value = list(value)
+        values[spec.name] = value
+    return values

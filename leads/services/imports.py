@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
+from leads.fields import FIELDS_BY_NAME, FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET, STAGED
 from leads.importer import mapping as m
 from leads.importer.jobs import (
     ALREADY_IMPORTED,
@@ -53,18 +54,17 @@ from leads.importer.jobs import (
 )
 from leads.importer.parsing import file_inspect, table_open
 from leads.importer.staging import (
+    STAGED_NAMES,
     STAGING_COLUMNS,
     ChunkResult,
     Problem,
     chunks_cleaned,
     chunks_of,
-    copy_array,
-    copy_text,
     copy_value,
     lead_values_absorb,
     lead_values_derive,
+    staged_sql_type,
 )
-from leads.inquiries.inquiry import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET
 from leads.models import ImportJob, Lead, LeadActivity, Source
 from leads.selectors.imports import import_job_earlier_same_file
 from leads.services.intake import IMPORT_LOCK, default_stage
@@ -391,8 +391,8 @@ class _ChunkWriter:
         return _Written(created=created, updated=total - created)
 
     def _absorb_into_existing(self, cursor, now: datetime) -> None:
-        columns = ("phones", "communities", *FILLED_WHEN_EMPTY, *FILLED_WHEN_UNSET)
-        # Column names come from the constants above, never from the file.
+        columns = _CHANGED_NAMES
+        # Column names come from the field spec (leads.fields), never from the file.
         cursor.execute(
             f"SELECT lead_id, {', '.join(columns)} FROM lead_import_rows "  # noqa: S608
             "WHERE matched AND row_no = root_no ORDER BY row_no"
@@ -425,18 +425,10 @@ class _ChunkWriter:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.lead_import_changes")
         cursor.execute(_CHANGES_DDL)
         change_columns = ("id", *columns, "phone_digits", "search_grams")
-        lines = []
-        for lead_id, lead in changed:
-            cells = [str(lead_id)]
-            for name in change_columns[1:]:
-                value = lead[name]
-                if name in ("phones", "communities", "search_grams"):
-                    cells.append(copy_array(value))
-                elif isinstance(value, str):
-                    cells.append(copy_text(value))
-                else:
-                    cells.append(copy_value(value))
-            lines.append("\t".join(cells))
+        lines = [
+            "\t".join([str(lead_id), *(copy_value(lead[name]) for name in change_columns[1:])])
+            for lead_id, lead in changed
+        ]
         with cursor.cursor.copy(
             f"COPY lead_import_changes ({', '.join(change_columns)}) FROM STDIN"
         ) as copy:
@@ -452,24 +444,18 @@ class _ChunkWriter:
 
 # --- SQL --------------------------------------------------------------------------------------
 
-_STAGING_DDL = """
+
+def _columns_ddl(names: tuple[str, ...]) -> str:
+    """Staged fields as columns of a temporary table (their types from the field spec)."""
+    return ",\n".join(f"    {name} {staged_sql_type(FIELDS_BY_NAME[name])}" for name in names)
+
+
+# The staging table: STAGING_COLUMNS, then what matching adds.
+_STAGING_DDL = f"""
 CREATE TEMP TABLE lead_import_rows (
     row_no integer PRIMARY KEY,
     root_no integer NOT NULL,
-    full_name text,
-    phones varchar[],
-    phone_digits text,
-    email text,
-    nationality text,
-    preferred_language text,
-    interest text,
-    property_type text,
-    bedrooms integer,
-    communities varchar[],
-    budget_min numeric,
-    budget_max numeric,
-    budget_currency text,
-    search_grams varchar[],
+{_columns_ddl(STAGED_NAMES)},
     message text,
     original_source text,
     lead_id bigint,
@@ -477,25 +463,15 @@ CREATE TEMP TABLE lead_import_rows (
 ) ON COMMIT DROP
 """
 
-_CHANGES_DDL = """
+# What a chunk may change in a lead it matched (see `_absorb_into_existing`).
+_CHANGED_NAMES = ("phones", "communities", *FILLED_WHEN_EMPTY, *FILLED_WHEN_UNSET)
+_CHANGES_DDL = f"""
 CREATE TEMP TABLE lead_import_changes (
     id bigint PRIMARY KEY,
-    full_name text,
-    phones text[],
-    email text,
-    nationality text,
-    preferred_language text,
-    interest text,
-    property_type text,
-    budget_currency text,
-    bedrooms integer,
-    budget_min numeric,
-    budget_max numeric,
-    communities text[],
-    phone_digits text,
-    search_grams text[]
+{_columns_ddl((*_CHANGED_NAMES, "phone_digits", "search_grams"))}
 ) ON COMMIT DROP
 """
+
 
 # A repeat whose first row fell in the other half of a split chunk stands on its own; it
 # still joins that person's lead, which the first half has written by then.
@@ -550,27 +526,14 @@ WITH inserted AS (
 # Column → SQL for the rows of a chunk; any other column of the model (one added later)
 # gets its default, so a new field never breaks imports.
 _LEAD_COLUMNS = {
-    "full_name": "s.full_name",
-    "phones": "s.phones",
-    "phone_digits": "s.phone_digits",
-    "email": "s.email",
-    "nationality": "s.nationality",
-    "preferred_language": "s.preferred_language",
+    **{field.name: f"s.{field.name}" for field in STAGED},
     "source": "%(source)s",
     "source_details": (
         "jsonb_build_object('import_job', %(job)s::integer, 'row', s.row_no)"
         " || CASE WHEN s.original_source <> ''"
         " THEN jsonb_build_object('original_source', s.original_source) ELSE '{}'::jsonb END"
     ),
-    "interest": "s.interest",
-    "property_type": "s.property_type",
-    "bedrooms": "s.bedrooms",
-    "communities": "s.communities",
-    "budget_min": "s.budget_min",
-    "budget_max": "s.budget_max",
-    "budget_currency": "s.budget_currency",
     "stage_id": "%(stage)s",
-    "search_grams": "s.search_grams",
     "created_at": "%(now)s",
     "updated_at": "%(now)s",
     "__from__": ("FROM lead_import_rows s WHERE s.row_no = s.root_no AND NOT s.matched"),

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from core.phones import phone_digits
-from leads.inquiries.inquiry import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET, Inquiry, inquiry_clean
+from leads.fields import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET
+from leads.inquiries.inquiry import Inquiry, inquiry_clean, inquiry_lead_values
 from leads.models import Lead, LeadActivity, PipelineStage
 from leads.search import lead_search_grams
 from leads.selectors.intake import lead_find_existing
@@ -71,21 +72,10 @@ def lead_capture(
         _lead_absorb_inquiry(lead=existing, inquiry=inquiry, actor=actor)
         return CaptureResult(lead=existing, created=False)
     lead = Lead(
-        full_name=inquiry.full_name,
-        phones=inquiry.phones,
+        **inquiry_lead_values(inquiry),
         phone_digits=" ".join(phone_digits(p) for p in inquiry.phones),
-        email=inquiry.email,
-        nationality=inquiry.nationality.upper()[:2],
-        preferred_language=inquiry.preferred_language[:5],
         source=inquiry.source,
         source_details=inquiry.source_details,
-        interest=inquiry.interest,
-        property_type=inquiry.property_type[:40],
-        bedrooms=inquiry.bedrooms,
-        communities=[c.strip()[:80] for c in inquiry.communities if c.strip()],
-        budget_min=inquiry.budget_min,
-        budget_max=inquiry.budget_max,
-        budget_currency=inquiry.budget_currency.upper()[:3],
         stage=default_stage(),
         assignee=actor if actor is not None and actor.role == "agent" else None,
     )

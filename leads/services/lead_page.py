@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from core.phones import phone_digits
+from leads.fields import FILLED_WHEN_EMPTY, FILLED_WHEN_UNSET
 from leads.models import FollowUp, Lead, LeadActivity, LeadAttachment, LeadNote
 from leads.services.access import lead_locked, lead_work_check
 from leads.services.intake import lead_refresh_search
@@ -221,16 +222,10 @@ def lead_set_tags(*, lead: Lead, actor: Membership | None, tags: Iterable[str]) 
 # --- merge ------------------------------------------------------------------------------------
 
 
-FILLABLE_FIELDS = (
-    "full_name",
-    "email",
-    "nationality",
-    "preferred_language",
-    "interest",
-    "property_type",
-    "budget_currency",
-)
-FILLABLE_NULLABLE = ("bedrooms", "budget_min", "budget_max", "assignee_id", "first_response_at")
+# A merge fills in what the target lacks as a repeat inquiry would, and takes the assignee
+# and first response too when the target has none.
+FILLABLE_FIELDS = FILLED_WHEN_EMPTY
+FILLABLE_NULLABLE = (*FILLED_WHEN_UNSET, "assignee_id", "first_response_at")
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.roles import can
+from leads.fields import EXPORT_COLUMNS, lead_csv_row
 from leads.models import Lead, PipelineStage, SavedView
 from leads.services.assignment import lead_assign
 from leads.services.lead_page import lead_set_tags, tags_clean
@@ -69,36 +70,6 @@ def leads_bulk_tag(*, leads: Iterable[Lead], tag: str, actor: Membership) -> int
     return changed
 
 
-EXPORT_COLUMNS = (
-    "id",
-    "name",
-    "phones",
-    "email",
-    "source",
-    "stage",
-    "lost_reason",
-    "assignee",
-    "interest",
-    "property_type",
-    "bedrooms",
-    "communities",
-    "budget_min",
-    "budget_max",
-    "budget_currency",
-    "tags",
-    "created_at",
-)
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """Spreadsheets run a cell that starts like a formula; a lead's name must never do that."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def leads_export_csv(
     *, leads: Iterable[Lead], names: dict[int, str], actor: Membership
 ) -> Iterator[str]:
@@ -111,27 +82,7 @@ def leads_export_csv(
     yield "\ufeff"
     writer.writerow(EXPORT_COLUMNS)
     for lead in leads:
-        writer.writerow(
-            [
-                lead.pk,
-                _cell(lead.full_name),
-                " ".join(lead.phones),
-                _cell(lead.email),
-                lead.source,
-                _cell(lead.stage.name),
-                _cell(lead.lost_reason),
-                _cell(names.get(lead.assignee_id, "")),
-                lead.interest,
-                _cell(lead.property_type),
-                "" if lead.bedrooms is None else lead.bedrooms,
-                _cell("; ".join(lead.communities)),
-                "" if lead.budget_min is None else lead.budget_min,
-                "" if lead.budget_max is None else lead.budget_max,
-                lead.budget_currency,
-                _cell("; ".join(lead.tags)),
-                lead.created_at.isoformat(),
-            ]
-        )
+        writer.writerow(lead_csv_row(lead, names))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate(0)
