@@ -39,6 +39,13 @@ def text(**attrs) -> forms.TextInput:
     return forms.TextInput(attrs={**OFF, **attrs})
 
 
+def budget_field(label) -> forms.DecimalField:
+    """An amount of money as the lead's budget columns hold it."""
+    return forms.DecimalField(
+        label=label, required=False, min_value=0, max_digits=14, decimal_places=2, widget=number()
+    )
+
+
 def number() -> forms.NumberInput:
     return forms.NumberInput(attrs=OFF)
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leads import selectors
-from leads.forms import number, stage_choices, text
+from leads.forms import budget_field, stage_choices, text
 from leads.models import Interest
 
 # --- the lead page ----------------------------------------------------------------------------
@@ -76,14 +76,7 @@ class LeadCreateForm(forms.Form):
         label=_("Looking to"), required=False, choices=[("", "—"), *Interest.choices]
     )
     community = forms.CharField(label=_("Community"), max_length=80, required=False)
-    budget_max = forms.DecimalField(
-        label=_("Budget up to"),
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
-        widget=number(),
-    )
+    budget_max = budget_field(_("Budget up to"))
     message = forms.CharField(
         label=_("Notes from the first conversation"),
         max_length=2000,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
 from accounts.roles import can
-from leads.forms import DateInput, member_choices, number, stage_choices, text
+from leads.forms import DateInput, budget_field, member_choices, stage_choices, text
 from leads.models import Source
 from leads.selectors.lists import LeadFilters
 
@@ -28,22 +28,8 @@ class LeadFilterForm(forms.Form):
     community = forms.CharField(label=_("Community"), max_length=80, required=False)
     created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
     created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
-    budget_min = forms.DecimalField(
-        label=_("Budget from"),
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
-        widget=number(),
-    )
-    budget_max = forms.DecimalField(
-        label=_("Budget up to"),
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
-        widget=number(),
-    )
+    budget_min = budget_field(_("Budget from"))
+    budget_max = budget_field(_("Budget up to"))
 
     FILTER_FIELDS = (
         "stage",
